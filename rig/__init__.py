@@ -1,0 +1,1 @@
+"""The `rig` command and the glue shared by the rig's parts."""
