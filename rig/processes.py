@@ -1,5 +1,6 @@
 """Starting and stopping child servers so none outlives the rig (process groups, bounded waits)."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -46,7 +47,5 @@ def stop(process: subprocess.Popen, timeout: float = 10.0) -> None:
 
 
 def _kill_group(pgid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass

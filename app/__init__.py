@@ -1,0 +1,48 @@
+"""The JSON-document API over Redis: the rig's reference system under test."""
+
+import time
+
+from flask import Flask, request
+
+from app import errors, metrics
+from app.config import Settings
+from app.store import Stores
+from app.views import documents, health
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Application factory; `config` overrides Settings fields (e.g. {"key_prefix": "t:"})."""
+    settings = Settings.from_env()
+    if config:
+        settings = Settings(**{**settings.__dict__, **config})
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["RIG_SETTINGS"] = settings
+    app.extensions["rig_stores"] = Stores(
+        settings.redis_url,
+        settings.key_prefix,
+        settings.redis_timeout_seconds,
+        settings.redis_max_connections,
+    )
+    app.register_blueprint(errors.blueprint)
+    app.register_blueprint(documents.blueprint)
+    app.register_blueprint(health.blueprint)
+    _count_requests(app)
+    return app
+
+
+def _count_requests(app: Flask) -> None:
+    @app.before_request
+    def start_timer() -> None:
+        request.environ["rig.started"] = time.perf_counter()
+
+    @app.after_request
+    def record(response):
+        started = request.environ.get("rig.started")
+        if started is not None:
+            rule = request.url_rule
+            endpoint = rule.rule if rule is not None else "unmatched"
+            metrics.observe(
+                request.method, endpoint, response.status_code, time.perf_counter() - started
+            )
+        return response

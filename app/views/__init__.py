@@ -1,0 +1,1 @@
+"""HTTP views: documents (JSON and string kinds) and health/metrics."""

@@ -1,0 +1,38 @@
+"""Liveness, readiness and the Prometheus metrics endpoint."""
+
+import redis
+from flask import Blueprint, Response, current_app
+
+from app import metrics
+from app.jsonbody import dumps
+
+blueprint = Blueprint("health", __name__)
+
+
+@blueprint.get("/healthz")
+def healthz() -> Response:
+    return Response(b'{"status":"ok"}', mimetype="application/json")
+
+
+@blueprint.get("/readyz")
+def readyz() -> Response:
+    """Ready when Redis answers and knows JSON commands (a read of a key under our prefix)."""
+    stores = current_app.extensions["rig_stores"].ensure()
+    try:
+        stores.client.execute_command("JSON.TYPE", f"{stores.prefix}readyz")
+    except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as exc:
+        return _not_ready(f"Redis is unreachable: {exc}")
+    except redis.ResponseError as exc:
+        return _not_ready(f"Redis has no JSON module (JSON.TYPE failed: {exc})")
+    return Response(b'{"status":"ready"}', mimetype="application/json")
+
+
+def _not_ready(reason: str) -> Response:
+    body = dumps({"status": "not_ready", "error": {"code": "not_ready", "message": reason}})
+    return Response(body, status=503, mimetype="application/json")
+
+
+@blueprint.get("/metrics")
+def prometheus_metrics() -> Response:
+    body, content_type = metrics.exposition()
+    return Response(body, content_type=content_type)
