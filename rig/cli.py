@@ -10,6 +10,7 @@ from rig.errors import RigError
 COMMAND_MODULES = [
     "rig.commands.redis",
     "rig.commands.serve",
+    "rig.commands.lab",
 ]
 
 EPILOG = """examples:
