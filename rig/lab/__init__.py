@@ -1,0 +1,1 @@
+"""Lab-in-a-box: a multi-host lab of systemd-nspawn containers on one Linux machine."""

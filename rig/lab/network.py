@@ -1,0 +1,125 @@
+"""The lab's network: a bridge with a private /24, NAT out, and one namespace + veth per host.
+
+Firewall rules live in chains named after the lab (filter FORWARD and nat POSTROUTING jump to
+them), so `down` removes exactly the lab's own rules and leaves other labs' alone.
+"""
+
+import ipaddress
+import json
+from pathlib import Path
+
+from rig.errors import RigError
+from rig.lab.config import LabConfig, LabHost
+from rig.lab.system import run, succeeds
+
+IP_FORWARD = Path("/proc/sys/net/ipv4/ip_forward")
+
+
+def check_subnet_free(lab: LabConfig) -> None:
+    """Refuse a /24 that the host already routes (another lab, a VPN, the uplink)."""
+    for line in run(["ip", "-4", "-o", "route", "show"]).splitlines():
+        dest = line.split()[0]
+        if dest == "default":
+            continue
+        try:
+            network = ipaddress.IPv4Network(dest, strict=False)
+        except ValueError:
+            continue
+        if network.overlaps(lab.subnet):
+            raise RigError(
+                f"subnet {lab.subnet} of lab {lab.name!r} overlaps a route on this host "
+                f"({line.strip()}); choose another with --subnet or another --name"
+            )
+
+
+def create_bridge(lab: LabConfig) -> None:
+    run(["ip", "link", "add", lab.bridge, "type", "bridge"])
+    run(["ip", "addr", "add", f"{lab.gateway}/{lab.subnet.prefixlen}", "dev", lab.bridge])
+    run(["ip", "link", "set", lab.bridge, "up"])
+
+
+def delete_bridge(lab: LabConfig) -> None:
+    if link_exists(lab.bridge):
+        run(["ip", "link", "del", lab.bridge])
+
+
+def link_exists(name: str) -> bool:
+    return succeeds(["ip", "link", "show", name])
+
+
+def _chain_rules(lab: LabConfig) -> list[tuple[str, list[str]]]:
+    subnet = str(lab.subnet)
+    return [
+        ("filter", ["-s", subnet, "-j", "ACCEPT"]),
+        ("filter", ["-d", subnet, "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED",
+                    "-j", "ACCEPT"]),
+        ("nat", ["-s", subnet, "!", "-d", subnet, "-j", "MASQUERADE"]),
+    ]  # fmt: skip
+
+
+_HOOKS = {"filter": "FORWARD", "nat": "POSTROUTING"}
+
+
+def add_firewall(lab: LabConfig) -> None:
+    for table, hook in _HOOKS.items():
+        run(["iptables", "-t", table, "-N", lab.chain])
+        run(["iptables", "-t", table, "-I", hook, "1", "-j", lab.chain])
+    for table, rule in _chain_rules(lab):
+        run(["iptables", "-t", table, "-A", lab.chain, *rule])
+
+
+def remove_firewall(lab: LabConfig) -> None:
+    for table, hook in _HOOKS.items():
+        while succeeds(["iptables", "-t", table, "-C", hook, "-j", lab.chain]):
+            run(["iptables", "-t", table, "-D", hook, "-j", lab.chain])
+        if chain_exists(lab, table):
+            run(["iptables", "-t", table, "-F", lab.chain])
+            run(["iptables", "-t", table, "-X", lab.chain])
+
+
+def chain_exists(lab: LabConfig, table: str) -> bool:
+    return succeeds(["iptables", "-t", table, "-n", "-L", lab.chain])
+
+
+def enable_forwarding(lab: LabConfig) -> None:
+    """Turn on ip_forward, remembering (once, for all labs) what it was."""
+    record = lab.state_root / "ip_forward.json"
+    if IP_FORWARD.read_text().strip() != "1":
+        if not record.exists():
+            record.parent.mkdir(parents=True, exist_ok=True)
+            record.write_text(json.dumps({"before": IP_FORWARD.read_text().strip()}))
+        IP_FORWARD.write_text("1\n")
+
+
+def restore_forwarding(lab: LabConfig, other_labs_up: bool) -> None:
+    """The last lab to go down puts ip_forward back as the first one found it."""
+    record = lab.state_root / "ip_forward.json"
+    if other_labs_up or not record.exists():
+        return
+    before = json.loads(record.read_text()).get("before", "0")
+    IP_FORWARD.write_text(f"{before}\n")
+    record.unlink()
+
+
+def add_host_link(lab: LabConfig, host: LabHost) -> None:
+    """Namespace `NAME-HOST` with eth0 at the host's address, its peer in the lab bridge."""
+    netns, veth = lab.netns(host), lab.veth(host)
+    run(["ip", "netns", "add", netns])
+    run(["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns])
+    run(["ip", "link", "set", veth, "master", lab.bridge, "up"])
+    inside = ["ip", "-n", netns]
+    run([*inside, "link", "set", "lo", "up"])
+    run([*inside, "addr", "add", f"{host.address}/{lab.subnet.prefixlen}", "dev", "eth0"])
+    run([*inside, "link", "set", "eth0", "up"])
+    run([*inside, "route", "add", "default", "via", lab.gateway])
+
+
+def remove_host_link(lab: LabConfig, host: LabHost) -> None:
+    if link_exists(lab.veth(host)):
+        run(["ip", "link", "del", lab.veth(host)])
+    if lab.netns(host) in netns_list():
+        run(["ip", "netns", "del", lab.netns(host)])
+
+
+def netns_list() -> list[str]:
+    return [line.split()[0] for line in run(["ip", "netns", "list"]).splitlines() if line]

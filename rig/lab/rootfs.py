@@ -1,0 +1,126 @@
+"""The Debian base image of the lab hosts: built once with debootstrap, cached, shared read-only.
+
+The cache key covers everything baked into the image (suite, package list, the host's extra CA
+certificates), so a change rebuilds it. A file lock makes concurrent `rig lab up` runs build
+it once; the image is built in a temporary directory and renamed into place when complete.
+"""
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from rig.errors import RigError
+from rig.lab.system import run
+
+SUITE = "bookworm"
+# python3-apt and python3-packaging: Ansible's apt and pip modules; the rest makes a bootable
+# systemd host reachable over SSH.
+PACKAGES = (
+    "systemd",
+    "systemd-sysv",
+    "dbus",
+    "openssh-server",
+    "python3",
+    "python3-apt",
+    "python3-venv",
+    "python3-packaging",
+    "iproute2",
+    "ca-certificates",
+    "curl",
+    "sudo",
+    "procps",
+)
+EXTRA_CA_DIR = Path("/usr/local/share/ca-certificates")
+ETC_HOSTS = "127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n"
+
+
+def _extra_ca_files() -> list[Path]:
+    return sorted(EXTRA_CA_DIR.glob("*.crt")) if EXTRA_CA_DIR.is_dir() else []
+
+
+def cache_key() -> str:
+    digest = hashlib.sha256()
+    digest.update(json.dumps({"suite": SUITE, "packages": PACKAGES, "format": 1}).encode())
+    for path in _extra_ca_files():
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def rootfs_path(cache_dir: Path) -> Path:
+    return cache_dir / f"rootfs-{SUITE}-{cache_key()}"
+
+
+def ensure_rootfs(cache_dir: Path) -> tuple[Path, bool]:
+    """The cached rootfs, built first if needed; returns (path, built_now)."""
+    target = rootfs_path(cache_dir)
+    done = target.with_name(target.name + ".ok")
+    if done.exists():
+        return target, False
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(cache_dir / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print("waiting for another `rig lab up` that is building the base image", flush=True)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        if done.exists():  # built by the run we waited for
+            return target, False
+        _build(target, cache_dir)
+        done.write_text(json.dumps({"suite": SUITE, "packages": PACKAGES}) + "\n")
+    return target, True
+
+
+def _build(target: Path, cache_dir: Path) -> None:
+    work = cache_dir / f".build-{target.name}-{os.getpid()}"
+    log = cache_dir / "debootstrap.log"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(target, ignore_errors=True)
+    print(f"building the lab base image (Debian {SUITE}, once) in {target}", flush=True)
+    started = time.monotonic()
+    # No mirror argument: debootstrap's default is the right one for the machine's location.
+    argv = [
+        "debootstrap",
+        "--variant=minbase",
+        f"--include={','.join(PACKAGES)}",
+        SUITE,
+        str(work),
+    ]
+    with open(log, "w") as out:
+        code = _run_logged(argv, out)
+    if code != 0:
+        shutil.rmtree(work, ignore_errors=True)
+        tail = "".join(log.read_text(errors="replace").splitlines(keepends=True)[-15:])
+        raise RigError(f"debootstrap failed (exit {code}); last lines of {log}:\n{tail}")
+    _customise(work)
+    work.rename(target)
+    print(f"base image ready in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def _run_logged(argv: list[str], out) -> int:
+    return subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, check=False).returncode
+
+
+def _customise(root: Path) -> None:
+    """What every host shares: CA certificates, /etc/hosts, sshd enabled, no host identity."""
+    extra = _extra_ca_files()
+    if extra:
+        # Without the host's extra CAs, HTTPS from inside fails behind an inspecting proxy.
+        for path in extra:
+            shutil.copy2(path, root / "usr/local/share/ca-certificates" / path.name)
+        run(["chroot", str(root), "update-ca-certificates"])
+    (root / "etc/hosts").write_text(ETC_HOSTS)  # debootstrap writes none
+    # Each host gets its own SSH host keys and machine id at boot time.
+    for key in (root / "etc/ssh").glob("ssh_host_*"):
+        key.unlink()
+    (root / "etc/machine-id").write_text("")
+    wants = root / "etc/systemd/system/multi-user.target.wants"
+    wants.mkdir(parents=True, exist_ok=True)
+    ssh_link = wants / "ssh.service"
+    if not ssh_link.exists() and not ssh_link.is_symlink():
+        ssh_link.symlink_to("/lib/systemd/system/ssh.service")
+    run(["chroot", str(root), "apt-get", "clean"])
