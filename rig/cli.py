@@ -11,6 +11,8 @@ COMMAND_MODULES = [
     "rig.commands.redis",
     "rig.commands.serve",
     "rig.commands.lab",
+    "rig.commands.report",
+    "rig.commands.compare",
 ]
 
 EPILOG = """examples:

@@ -1,0 +1,1 @@
+"""Report builder: reads a run directory and Prometheus, writes summary.md and charts, compares."""

@@ -1,0 +1,86 @@
+"""Builds one run's report: metrics.json, charts/*.png, summary.md, verdicts, index.md."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from reports import charts, compare, figures, history, render, resources, run_dir, verdict
+
+
+@dataclass
+class Report:
+    summary: Path
+    index: Path
+    verdicts: dict
+    missing: list[dict]
+
+
+def _locust_cpu_max(metrics: dict) -> float | None:
+    # The busiest single worker when the samples have it; the whole group says nothing per worker.
+    values = [
+        resources.summarize(s["points"])["max"]
+        for s in metrics["series"]
+        if s["key"] == "locust_worker_max_cpu_percent" and s["points"]
+    ]
+    return max(values) if values else None
+
+
+def _charts(run: run_dir.Run, metrics: dict, missing: list[dict]) -> list[tuple[str, str]]:
+    out = run.path / run_dir.CHARTS_DIR
+    made = []
+    drawings = [
+        ("Requests and failures per second", "throughput.png",
+         lambda p: charts.throughput(run.history, p), "Locust's stats history is empty"),
+        ("p50 and p95 response time", "latency.png",
+         lambda p: charts.latency(run.history, p), "Locust's stats history has no percentiles"),
+        ("CPU per host", "cpu.png",
+         lambda p: charts.host_cpu(metrics["series"], p), "no host CPU series"),
+    ]  # fmt: skip
+    for title, name, draw, why in drawings:
+        if draw(out / name):
+            made.append((title, f"{run_dir.CHARTS_DIR}/{name}"))
+        else:
+            missing.append({"what": f"chart '{title}'", "why": why})
+    return made
+
+
+def build(path: Path, prometheus_url: str | None = None, results_dir: Path | None = None) -> Report:
+    """Build the report of the run in `path`; earlier runs are looked up in `results_dir`."""
+    run = run_dir.load(Path(path))
+    results_dir = Path(results_dir) if results_dir else run.path.parent
+    metrics = resources.collect(run, prometheus_url)
+    # Chart gaps are listed with the metric gaps but not stored in metrics.json, which a
+    # later rebuild may reuse.
+    missing = list(metrics["missing"])
+    chart_links = _charts(run, metrics, missing)
+
+    current = figures.key_figures(run)
+    earlier = history.earlier_runs(run, results_dir)
+    comparisons = (
+        compare.compare_all([figures.key_figures(r) for r in earlier], current) if earlier else []
+    )
+    slo, slo_lines = verdict.slo_verdict(run)
+    validity, reasons = verdict.validity(run, current, _locust_cpu_max(metrics))
+    verdicts = {
+        "slo": slo,
+        "slo_lines": slo_lines,
+        "validity": validity,
+        "validity_reasons": reasons,
+    }
+
+    run_dir.write_json(run.path / run_dir.METRICS_JSON, metrics)
+    text = render.render_summary(
+        run, metrics, verdicts, comparisons, [r.run_id for r in earlier], chart_links, missing
+    )
+    summary = run.path / run_dir.SUMMARY_MD
+    summary.write_text(text, encoding="utf-8")
+
+    info = dict(run.info)
+    info["report"] = {
+        "slo": slo,
+        "validity": validity,
+        "figures": current,
+        "regressions": [c.metric.key for c in comparisons if c.status == "REGRESSION"],
+    }
+    run_dir.write_json(run.path / run_dir.RUN_JSON, info)
+    index = history.write_index(results_dir)
+    return Report(summary, index, verdicts, missing)

@@ -1,0 +1,210 @@
+"""Turns a run, its resource series and its comparison into summary.md (Jinja2 template)."""
+
+from datetime import UTC, datetime
+
+import jinja2
+
+from reports import compare, resources
+from reports.run_dir import TABLE_COLUMNS, Run
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("reports", "templates"),
+    autoescape=False,  # Markdown, not HTML
+    keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+SERVICES = [("api", "API workers"), ("redis", "Redis"), ("locust", "Locust")]
+ENVIRONMENT_FIELDS = [
+    ("redis", "Redis"),
+    ("redisjson", "RedisJSON module"),
+    ("python", "Python"),
+    ("locust", "Locust"),
+    ("gunicorn", "Gunicorn"),
+    ("flask", "Flask"),
+    ("kernel", "Kernel"),
+    ("cpu_model", "CPU model"),
+    ("cpu_count", "CPUs"),
+]
+CONFIG_FIELDS = [
+    ("worker_class", "Gunicorn worker class"),
+    ("workers", "Gunicorn workers"),
+    ("threads", "Gunicorn threads"),
+    ("locust_workers", "Locust workers"),
+]
+
+
+def cell(value) -> str:
+    """A Markdown table cell: pipes escaped, newlines flattened."""
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def utc(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def duration(seconds: float) -> str:
+    seconds = round(seconds)
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min {secs:02d} s"
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def human(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit in ("bytes", "bytes/s"):
+        suffix = "/s" if unit == "bytes/s" else ""
+        for size, name in ((1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
+            if abs(value) >= size:
+                return f"{value / size:.1f} {name}{suffix}"
+        return f"{value:.0f} B{suffix}"
+    if unit == "%":
+        return f"{value:.1f} %"
+    if unit == "ops/s":
+        return f"{value:,.0f}"
+    return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
+
+
+def locust_table(run: Run) -> list[list[str]]:
+    return [[cell(row.get(column, "")) for _title, column in TABLE_COLUMNS] for row in run.stats]
+
+
+def _index(series: list[dict]) -> dict[tuple[str, str], dict]:
+    return {(s["host"], s["key"]): resources.summarize(s["points"]) for s in series if s["points"]}
+
+
+def host_rows(run: Run, metrics: dict) -> list[dict]:
+    figures = _index(metrics["series"])
+    names = sorted({s["host"] for s in metrics["series"] if s["scope"] == "host"})
+    hosts = run.info.get("hosts") or {}
+    rows = []
+    for name in names:
+
+        def get(key, stat, name=name):
+            summary = figures.get((name, key))
+            return summary[stat] if summary else None
+
+        rows.append(
+            {
+                "name": cell(name),
+                "roles": cell(", ".join((hosts.get(name) or {}).get("roles", [])) or "—"),
+                "cpu_avg": human(get("cpu_percent", "avg"), "%"),
+                "cpu_max": human(get("cpu_percent", "max"), "%"),
+                "mem_avg": human(get("mem_used_bytes", "avg"), "bytes"),
+                "mem_max": human(get("mem_used_bytes", "max"), "bytes"),
+                "mem_total": human(get("mem_total_bytes", "last"), "bytes"),
+                "load_avg": human(get("load1", "avg"), ""),
+                "load_max": human(get("load1", "max"), ""),
+                "net_in": human(get("net_in_bytes_per_s", "avg"), "bytes/s"),
+                "net_out": human(get("net_out_bytes_per_s", "avg"), "bytes/s"),
+            }
+        )
+    return rows
+
+
+def service_rows(metrics: dict) -> list[dict]:
+    figures = _index(metrics["series"])
+    rows = []
+    for service, title in SERVICES:
+        for host in sorted({s["host"] for s in metrics["series"] if s["scope"] == service}):
+
+            def get(key, stat, host=host):
+                summary = figures.get((host, key))
+                return summary[stat] if summary else None
+
+            extra = []
+            if service == "redis":
+                extra = [
+                    f"ops/s avg {human(get('redis_ops_per_s', 'avg'), 'ops/s')}, "
+                    f"max {human(get('redis_ops_per_s', 'max'), 'ops/s')}",
+                    f"used memory max {human(get('redis_used_memory_bytes', 'max'), 'bytes')}",
+                    f"keys at end {human(get('redis_keys', 'last'), 'ops/s')}",
+                ]
+            rows.append(
+                {
+                    "service": title,
+                    "host": cell(host),
+                    "cpu_avg": human(get(f"{service}_cpu_percent", "avg"), "%"),
+                    "cpu_max": human(get(f"{service}_cpu_percent", "max"), "%"),
+                    "rss_avg": human(get(f"{service}_rss_bytes", "avg"), "bytes"),
+                    "rss_max": human(get(f"{service}_rss_bytes", "max"), "bytes"),
+                    "extra": "; ".join(extra) or "—",
+                }
+            )
+    return rows
+
+
+def comparison_rows(comparisons: list[compare.Comparison]) -> list[dict]:
+    return [
+        {
+            "label": c.metric.label,
+            "baseline": compare.format_value(c.metric, c.baseline),
+            "value": compare.format_value(c.metric, c.value),
+            "delta": compare.format_delta(c),
+            "cv": "—" if c.cv_pct is None else f"{c.cv_pct:.1f} %",
+            "status": c.status,
+        }
+        for c in comparisons
+    ]
+
+
+def environment_rows(run: Run) -> list[tuple[str, str]]:
+    versions = run.info.get("versions") or {}
+    config = run.info.get("config") or {}
+    rows = [(title, versions[key]) for key, title in ENVIRONMENT_FIELDS if key in versions]
+    rows += [(title, config[key]) for key, title in CONFIG_FIELDS if key in config]
+    return [(cell(a), cell(b)) for a, b in rows]
+
+
+def render_summary(
+    run: Run,
+    metrics: dict,
+    verdicts: dict,
+    comparisons: list[compare.Comparison],
+    baseline_runs: list[str],
+    charts: list[tuple[str, str]],
+    missing: list[dict],
+) -> str:
+    config = run.info.get("config") or {}
+    hosts = run.info.get("hosts") or {}
+    context = {
+        "run_id": cell(run.run_id),
+        "scenario": cell(run.scenario),
+        "date": utc(run.start),
+        "duration": duration(run.end - run.start),
+        "users": config.get("users", "—"),
+        "spawn_rate": config.get("spawn_rate", "—"),
+        "hosts": ", ".join(
+            f"{cell(name)} ({cell(', '.join(h.get('roles', [])))})"
+            for name, h in sorted(hosts.items())
+        )
+        or "—",
+        "git_rev": cell(run.info.get("git_rev") or "unknown"),
+        "target": cell(run.info.get("target") or ""),
+        "verdicts": verdicts,
+        "table_header": [title for title, _column in TABLE_COLUMNS],
+        "table": locust_table(run),
+        "failures": [
+            [cell(r.get(k, "")) for k in ("Method", "Name", "Error", "Occurrences")]
+            for r in run.failures[:20]
+        ],
+        "metrics_source": metrics["source"],
+        "metrics_detail": cell(metrics.get("detail") or ""),
+        "host_rows": host_rows(run, metrics),
+        "service_rows": service_rows(metrics),
+        "charts": charts,
+        "comparisons": comparison_rows(comparisons),
+        "baseline_runs": [cell(r) for r in baseline_runs],
+        "environment": environment_rows(run),
+        "missing": [(cell(m["what"]), cell(m["why"])) for m in missing],
+    }
+    return _ENV.get_template("summary.md.j2").render(context)
+
+
+def render_index(rows: list[dict]) -> str:
+    return _ENV.get_template("index.md.j2").render(rows=rows)

@@ -1,0 +1,52 @@
+"""Verdicts of a run: PASS/FAIL from the SLO gates, VALID/SUSPECT from how far to trust it."""
+
+from reports.run_dir import Run
+
+MAX_FAIL_RATIO = 0.01  # more failures than this: the figures measure errors, not the service
+MIN_REQUESTS = 1000  # fewer requests than this: percentiles are too coarse to compare
+SATURATED_CPU_PCT = 90.0  # a Locust worker this busy slows the load down itself
+
+
+def slo_verdict(run: Run) -> tuple[str, list[str]]:
+    """("PASS" | "FAIL" | "n/a", gate lines) from the SLO plugin's JSON in the run directory."""
+    data = run.slo
+    if not data:
+        return "n/a", ["no SLO verdict file in the run directory"]
+    passed = data.get("passed")
+    if passed is None and "verdict" in data:
+        passed = str(data["verdict"]).upper() == "PASS"
+    lines = []
+    for gate in data.get("gates") or []:
+        mark = "pass" if gate.get("passed") else "FAIL"
+        name = gate.get("name") or gate.get("gate") or "gate"
+        detail = gate.get("detail") or _gate_detail(gate)
+        lines.append(f"{mark}: {name}{' — ' + detail if detail else ''}")
+    if passed is None:
+        return "n/a", [*lines, "the SLO verdict file says neither pass nor fail"]
+    return ("PASS" if passed else "FAIL"), lines
+
+
+def _gate_detail(gate: dict) -> str:
+    if "value" in gate and "threshold" in gate:
+        return f"{gate['value']} (limit {gate['threshold']})"
+    return ""
+
+
+def validity(run: Run, figures: dict, locust_cpu_max: float | None = None) -> tuple[str, list[str]]:
+    """("VALID" | "SUSPECT", reasons): saturated load generator, failures, too few requests."""
+    reasons = []
+    requests = figures.get("requests") or 0
+    if requests < MIN_REQUESTS:
+        reasons.append(f"only {requests:.0f} requests (fewer than {MIN_REQUESTS})")
+    ratio = figures.get("fail_ratio")
+    if ratio is not None and ratio > MAX_FAIL_RATIO:
+        reasons.append(f"{ratio * 100:.2f} % of requests failed (more than {MAX_FAIL_RATIO:.0%})")
+    saturated = (run.slo or {}).get("loadgen_saturated")
+    if saturated:
+        reasons.append("the load generator reported saturation (CPU above its limit)")
+    elif locust_cpu_max is not None and locust_cpu_max >= SATURATED_CPU_PCT:
+        reasons.append(
+            f"a Locust worker used {locust_cpu_max:.0f} % CPU (limit {SATURATED_CPU_PCT:.0f} %): "
+            "the load generator may have been the bottleneck"
+        )
+    return ("SUSPECT" if reasons else "VALID"), reasons

@@ -1,0 +1,157 @@
+"""The report builder on a fixture run directory: golden summary.md, table, charts, gaps, index."""
+
+import csv
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from reports import build, run_dir
+from rig import cli
+from rig.ports import free_port
+
+FIXTURE = Path(__file__).parent / "fixtures" / "report"
+RUN_ID = "20251126T233320Z-post_15k"
+# RIG_UPDATE_GOLDEN=1 rewrites the expected files after a deliberate change of the report.
+UPDATE = os.environ.get("RIG_UPDATE_GOLDEN") == "1"
+
+
+def summary_table(text: str) -> list[list[str]]:
+    """The rows of the Requests table in summary.md, cells unescaped."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("| Type | Name |"))
+    rows = []
+    for line in lines[start + 2 :]:
+        if not line.startswith("|"):
+            break
+        cells = line.strip()[1:-1].replace("\\|", "\0").split(" | ")
+        rows.append([c.strip().replace("\0", "|") for c in cells])
+    return rows
+
+
+def csv_table(path: Path) -> list[list[str]]:
+    """locust_stats.csv reduced to the summary's columns, strings untouched."""
+    with path.open(newline="") as handle:
+        return [[row[c] for _t, c in run_dir.TABLE_COLUMNS] for row in csv.DictReader(handle)]
+
+
+def assert_png(path: Path) -> None:
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+    with Image.open(path) as image:
+        image.verify()
+    with Image.open(path) as image:
+        assert image.size[0] > 200 and image.size[1] > 100
+
+
+@pytest.fixture
+def results(tmp_path) -> Path:
+    target = tmp_path / "results"
+    shutil.copytree(FIXTURE / "results", target)
+    return target
+
+
+def _golden(name: str, actual: str) -> None:
+    expected = FIXTURE / "expected" / name
+    if UPDATE:
+        expected.parent.mkdir(exist_ok=True)
+        expected.write_text(actual, encoding="utf-8")
+    assert actual == expected.read_text(encoding="utf-8")
+
+
+def test_summary_matches_the_golden_file(results):
+    report = build.build(results / RUN_ID)
+    _golden("summary.md", report.summary.read_text(encoding="utf-8"))
+
+
+def test_index_lists_every_run_newest_first(results):
+    report = build.build(results / RUN_ID)
+    _golden("index.md", report.index.read_text(encoding="utf-8"))
+    rows = [line for line in report.index.read_text().splitlines() if line.startswith("| 2025")]
+    assert len(rows) == 4
+    assert RUN_ID in rows[0]
+
+
+def test_summary_table_is_locust_stats_csv(results):
+    report = build.build(results / RUN_ID)
+    table = summary_table(report.summary.read_text())
+    assert table == csv_table(results / RUN_ID / run_dir.STATS_CSV)
+    assert table[-1][1] == "Aggregated"
+
+
+def test_charts_are_valid_pngs_linked_from_the_summary(results):
+    report = build.build(results / RUN_ID)
+    text = report.summary.read_text()
+    for name in ("throughput.png", "latency.png", "cpu.png"):
+        assert f"(charts/{name})" in text
+        assert_png(results / RUN_ID / "charts" / name)
+
+
+def test_verdicts_come_from_the_slo_file_and_the_figures(results):
+    report = build.build(results / RUN_ID)
+    assert report.verdicts["slo"] == "FAIL"
+    assert report.verdicts["validity"] == "VALID"
+    info = json.loads((results / RUN_ID / "run.json").read_text())
+    assert info["report"]["slo"] == "FAIL"
+    assert set(info["report"]["regressions"]) == {"rps", "p50", "p95", "p99"}
+
+
+def test_without_slo_file_and_with_many_failures_the_run_is_suspect(results):
+    run = results / RUN_ID
+    (run / "slo.json").unlink()
+    rows = list(csv.reader((run / run_dir.STATS_CSV).open()))
+    rows[-1][3] = str(int(rows[-1][2]) // 10)  # 10 % of the requests failed
+    with (run / run_dir.STATS_CSV).open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    report = build.build(run)
+    assert report.verdicts["slo"] == "n/a"
+    assert report.verdicts["validity"] == "SUSPECT"
+    assert "failed" in report.verdicts["validity_reasons"][0]
+
+
+def test_unreachable_prometheus_still_gives_a_report_that_says_why(results):
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    report = build.build(results / RUN_ID, prometheus_url=url)
+    text = report.summary.read_text()
+    assert "## Missing data" in text
+    assert f"cannot reach Prometheus at {url}" in text
+    assert "CPU per host" in text  # the chart that could not be drawn is named
+    assert summary_table(text) == csv_table(results / RUN_ID / run_dir.STATS_CSV)
+
+
+def test_psutil_samples_feed_the_resource_tables(results):
+    run = results / RUN_ID
+    (run / "metrics.json").unlink()
+    start = json.loads((run / "run.json").read_text())["start"]
+    with (run / run_dir.SAMPLES_CSV).open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["time", "host", "cpu_percent", "mem_used_bytes", "redis_ops_per_s"])
+        for second in range(0, 61, 5):
+            writer.writerow([start + second, "box", 50 + second / 6, 2 << 30, 1000 + second])
+    report = build.build(run)
+    text = report.summary.read_text()
+    assert "Source: psutil" in text
+    assert "| box | — | 55.0 % | 60.0 % | 2.0 GiB |" in text
+    assert "ops/s avg 1,030" in text
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["source"] == "psutil"
+
+
+def test_rebuilding_does_not_pile_up_missing_entries(results):
+    build.build(results / RUN_ID)
+    text = build.build(results / RUN_ID).summary.read_text()
+    assert text.count("fixture: left out on purpose") == 1
+
+
+def test_rig_report_command_builds_and_prints_the_summary_path(results, capsys):
+    assert cli.main(["report", str(results / RUN_ID)]) == 0
+    assert str(results / RUN_ID / "summary.md") in capsys.readouterr().out
+
+
+def test_rig_report_on_a_directory_without_run_json_is_a_clear_error(tmp_path, capsys):
+    assert cli.main(["report", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "no run.json" in err
+    assert "Traceback" not in err
