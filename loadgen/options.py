@@ -1,0 +1,69 @@
+"""The workload's command-line options (also set by a scenario conf or LOCUST_* variables)."""
+
+from dataclasses import dataclass
+
+from locust import events
+
+from loadgen import documents
+
+
+@events.init_command_line_parser.add_listener
+def add_workload_arguments(parser) -> None:
+    group = parser.add_argument_group("rig workload", "Options of loadgen/locustfile.py")
+    group.add_argument(
+        "--doc-size",
+        choices=sorted(documents.SIZES),
+        default="15k",
+        env_var="LOCUST_DOC_SIZE",
+        help="size of the documents the add and seed steps send (default 15k)",
+    )
+    group.add_argument(
+        "--seed-count",
+        type=int,
+        default=1000,
+        env_var="LOCUST_SEED_COUNT",
+        help="documents seed-000000... that read/update tasks address (default 1000)",
+    )
+    group.add_argument(
+        "--skip-seed",
+        action="store_true",
+        default=False,
+        env_var="LOCUST_SKIP_SEED",
+        help="do not create the seed documents at test start (`rig seed` made them)",
+    )
+    group.add_argument(
+        "--wait-min",
+        type=float,
+        default=0.0,
+        env_var="LOCUST_WAIT_MIN",
+        help="least seconds a user waits between tasks (default 0)",
+    )
+    group.add_argument(
+        "--wait-max",
+        type=float,
+        default=0.0,
+        env_var="LOCUST_WAIT_MAX",
+        help="most seconds a user waits between tasks (default 0)",
+    )
+
+
+@dataclass
+class Workload:
+    """What the tasks need from the options, read once per test instead of once per request."""
+
+    doc_size: str = "15k"
+    seed_count: int = 1000
+    wait_min: float = 0.0
+    wait_max: float = 0.0
+
+    @classmethod
+    def from_options(cls, options) -> "Workload":
+        if options is None:
+            return cls()
+        wait_min = float(getattr(options, "wait_min", 0.0) or 0.0)
+        return cls(
+            doc_size=documents.check_size(getattr(options, "doc_size", "15k") or "15k"),
+            seed_count=max(0, int(getattr(options, "seed_count", 1000))),
+            wait_min=wait_min,
+            wait_max=max(wait_min, float(getattr(options, "wait_max", 0.0) or 0.0)),
+        )

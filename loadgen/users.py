@@ -1,0 +1,209 @@
+"""The API's users: one tagged task per operation, each response checked with catch_response."""
+
+import random
+from itertools import count
+
+import orjson
+from locust import FastHttpUser, events, tag, task
+
+from loadgen import documents
+from loadgen.options import Workload
+
+JSON_HEADERS = {"Content-Type": "application/json"}
+# Read once per test (test_start), not per request: on a worker the master's options arrive
+# with the spawn message, after the worker's own init.
+WORKLOAD = Workload()
+_tokens = count(random.randrange(1 << 30))
+
+
+@events.test_start.add_listener
+def _read_options(environment, **_kwargs) -> None:
+    global WORKLOAD
+    WORKLOAD = Workload.from_options(environment.parsed_options)
+
+
+def _seeded_id() -> str:
+    return documents.seed_id(random.randrange(WORKLOAD.seed_count) if WORKLOAD.seed_count else 0)
+
+
+def _problem(response, expected: int) -> str | None:
+    """Why a response is wrong (status, error body), or None when its status is the expected one."""
+    if response.status_code == expected:
+        return None
+    if response.status_code == 404:
+        return "404 unknown document: were the documents seeded (--seed-count, rig seed)?"
+    detail = (response.content or b"")[:200].decode("utf-8", "replace") if response.content else ""
+    return f"HTTP {response.status_code}, expected {expected}: {detail}"
+
+
+def _json(response):
+    try:
+        return orjson.loads(response.content)
+    except (orjson.JSONDecodeError, TypeError):
+        return None
+
+
+class JsonApiUser(FastHttpUser):
+    """A client of the JSON-document API; scenarios choose its tasks by tag."""
+
+    def wait_time(self) -> float:
+        if WORKLOAD.wait_max <= 0:
+            return 0.0
+        return random.uniform(WORKLOAD.wait_min, WORKLOAD.wait_max)
+
+    # -- writes of whole documents -------------------------------------------------------
+
+    def _add(self, kind: str, body: bytes, name: str) -> None:
+        with self.client.post(
+            f"/api/v1/add_{kind}", data=body, headers=JSON_HEADERS, name=name, catch_response=True
+        ) as response:
+            problem = _problem(response, 201)
+            if problem is None:
+                answer = _json(response)
+                if not isinstance(answer, dict) or not answer.get("id"):
+                    problem = f"201 without an id: {response.content[:200]!r}"
+            if problem:
+                response.failure(problem)
+
+    @tag("add_json")
+    @task(2)
+    def add_json(self) -> None:
+        body = documents.body(random.randrange(documents.POOL_SIZE), WORKLOAD.doc_size)
+        self._add("json", body, "/api/v1/add_json")
+
+    @tag("add_string")
+    @task(2)
+    def add_string(self) -> None:
+        body = documents.body(random.randrange(documents.POOL_SIZE), WORKLOAD.doc_size)
+        self._add("string", body, "/api/v1/add_string")
+
+    @tag("add_small_json")
+    @task(1)
+    def add_small_json(self) -> None:
+        body = documents.body(random.randrange(documents.POOL_SIZE), "small")
+        self._add("json", body, "/api/v1/add_small_json")
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def _get_document(self, kind: str) -> None:
+        with self.client.get(
+            f"/api/v1/{kind}/{_seeded_id()}", name=f"/api/v1/{kind}/[id]", catch_response=True
+        ) as response:
+            problem = _problem(response, 200)
+            # A shape check that costs no parse of 15 KB: an object holding the stats field.
+            if problem is None and not (
+                response.content[:1] == b"{" and b'"stats":' in response.content
+            ):
+                problem = f"not a seeded document: {response.content[:200]!r}"
+            if problem:
+                response.failure(problem)
+
+    def _get_field(self, kind: str, path: str) -> None:
+        with self.client.get(
+            f"/api/v1/{kind}/{_seeded_id()}?path={path}",
+            name=f"/api/v1/{kind}/[id]?path",
+            catch_response=True,
+        ) as response:
+            problem = _problem(response, 200)
+            if problem is None:
+                value = _json(response)
+                if not (isinstance(value, list) and len(value) == 1 and type(value[0]) is int):
+                    problem = f"{path} should give one integer, got {response.content[:200]!r}"
+            if problem:
+                response.failure(problem)
+
+    @tag("get_json")
+    @task(4)
+    def get_json(self) -> None:
+        self._get_document("json")
+
+    @tag("get_string")
+    @task(4)
+    def get_string(self) -> None:
+        self._get_document("string")
+
+    @tag("get_json_field")
+    @task(6)
+    def get_json_field(self) -> None:
+        self._get_field("json", documents.FIELD_PATH)
+
+    @tag("get_string_field")
+    @task(4)
+    def get_string_field(self) -> None:
+        self._get_field("string", documents.STRING_FIELD_PATH)
+
+    # -- nested updates ------------------------------------------------------------------
+
+    def _update_field(self, kind: str, path: str) -> None:
+        with self.client.patch(
+            f"/api/v1/{kind}/{_seeded_id()}?path={path}",
+            data=str(random.randint(1, 255)).encode(),
+            headers=JSON_HEADERS,
+            name=f"/api/v1/{kind}/[id]?path",
+            catch_response=True,
+        ) as response:
+            problem = _problem(response, 200)
+            if problem is None:
+                answer = _json(response)
+                if not isinstance(answer, dict) or not answer.get("updated"):
+                    problem = f"nothing updated: {response.content[:200]!r}"
+            if problem:
+                response.failure(problem)
+
+    @tag("update_json_field")
+    @task(3)
+    def update_json_field(self) -> None:
+        self._update_field("json", documents.FIELD_PATH)
+
+    @tag("update_string_field")
+    @task(2)
+    def update_string_field(self) -> None:
+        self._update_field("string", documents.STRING_FIELD_PATH)
+
+    # -- read your own write -------------------------------------------------------------
+
+    @tag("consistency")
+    @task(1)
+    def consistency(self) -> None:
+        """Write a nested value into a document of this user's own, read it back, delete it.
+
+        The document is private to this task, so any difference is the service losing or
+        mangling the write, reported as a failure named "consistency".
+        """
+        kind = random.choice(("json", "string"))
+        doc_id = f"check-{next(_tokens)}-{random.randrange(1 << 40):x}"
+        url = f"/api/v1/{kind}/{doc_id}"
+        token = next(_tokens)
+        with self.client.post(
+            f"/api/v1/add_{kind}?id={doc_id}",
+            data=documents.body(0, "small"),
+            headers=JSON_HEADERS,
+            name="consistency: create",
+            catch_response=True,
+        ) as response:
+            if problem := _problem(response, 201):
+                response.failure(problem)
+                return
+        with self.client.patch(
+            f"{url}?path={documents.FIELD_PATH}",
+            data=str(token).encode(),
+            headers=JSON_HEADERS,
+            name="consistency: write",
+            catch_response=True,
+        ) as response:
+            if problem := _problem(response, 200):
+                response.failure(problem)
+        with self.client.get(
+            f"{url}?path={documents.FIELD_PATH}", name="consistency", catch_response=True
+        ) as response:
+            problem = _problem(response, 200)
+            if problem is None and _json(response) != [token]:
+                problem = (
+                    f"{kind} document {doc_id}: wrote {token} at {documents.FIELD_PATH}, "
+                    f"read back {response.content[:200]!r}"
+                )
+            if problem:
+                response.failure(problem)
+        with self.client.delete(url, name="consistency: delete", catch_response=True) as response:
+            if response.status_code != 204 and (problem := _problem(response, 200)):
+                response.failure(problem)
