@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 
 # Jobs the rig's Prometheus configurations use (rig local and the lab's prometheus role).
-JOB_NODE, JOB_REDIS, JOB_PROCESS = "node", "redis", "process"
+JOB_NODE, JOB_REDIS, JOB_PROCESS, JOB_LOCUST = "node", "redis", "process", "locust"
 
 
 @dataclass(frozen=True)
@@ -57,11 +57,17 @@ REDIS_SPECS = [
 ]  # fmt: skip
 
 # Which services run on a host with a given role (roles as written in run.json).
+# The Locust master's exporter: CPU of the busiest load-generating process (saturation check).
+LOCUST_MASTER_SPECS = [
+    Spec("locust_worker_max_cpu_percent", "locust", "busiest worker CPU", "%", JOB_LOCUST,
+         "max(locust_worker_cpu_percent{{{SEL}}})"),
+]  # fmt: skip
+
 ROLE_SPECS = {
     "app": _process_specs("api"),
     "redis": REDIS_SPECS,
-    "locust": _process_specs("locust"),
-    "locust_master": _process_specs("locust"),
+    "locust": _process_specs("locust") + LOCUST_MASTER_SPECS,
+    "locust_master": _process_specs("locust") + LOCUST_MASTER_SPECS,
     "locust_worker": _process_specs("locust"),
 }
 
@@ -73,21 +79,22 @@ class Query:
     promql: str
 
 
-def instance_matcher(host: dict, job: str) -> str:
-    """Exact instance when run.json names it for the job, else the host's address on any port."""
+def instance_matcher(name: str, host: dict, job: str) -> str:
+    """Exact instance when run.json names it for the job, else the host's instance on any port.
+
+    The lab's Prometheus labels every target with the inventory host name, which is the
+    default; `instance` (or `address`) in run.json overrides it.
+    """
     instances = host.get("instances") or {}
     if job in instances:
         return f'instance="{instances[job]}"'
-    address = host.get("address")
-    if not address:
-        return ""
+    address = host.get("instance") or host.get("address") or name
     # A PromQL raw string (backticks), so the regex's backslashes reach Prometheus unchanged.
     return f"instance=~`{re.escape(str(address))}(:[0-9]+)?`"
 
 
-def selector(host: dict, job: str) -> str:
-    parts = [f'job="{job}"', instance_matcher(host, job)]
-    return ",".join(p for p in parts if p)
+def selector(name: str, host: dict, job: str) -> str:
+    return f'job="{job}",{instance_matcher(name, host, job)}'
 
 
 def rate_window(scrape_interval: float, step: float) -> str:
@@ -109,7 +116,7 @@ def plan(hosts: dict[str, dict], scrape_interval: float, step: float) -> list[Qu
                     specs.append(spec)
         for spec in specs:
             promql = spec.expr.format(
-                SEL=selector(host, spec.job),
+                SEL=selector(name, host, spec.job),
                 W=window,
                 NETEXCL=host.get("network_exclude", "lo"),
             )

@@ -118,6 +118,9 @@ def service_rows(metrics: dict) -> list[dict]:
                 return summary[stat] if summary else None
 
             extra = []
+            busiest = get("locust_worker_max_cpu_percent", "max")
+            if service == "locust" and busiest is not None:
+                extra = [f"busiest worker CPU max {human(busiest, '%')}"]
             if service == "redis":
                 extra = [
                     f"ops/s avg {human(get('redis_ops_per_s', 'avg'), 'ops/s')}, "

@@ -13,8 +13,8 @@ METRICS_JSON = "metrics.json"
 SAMPLES_CSV = "samples.csv"
 SUMMARY_MD = "summary.md"
 CHARTS_DIR = "charts"
-# Names the SLO gate plugin may use for its verdict; the first one present wins.
-SLO_FILES = ("slo.json", "slo_verdict.json", "verdict.json")
+# The SLO plugin's verdict (loadgen/runner_files.py SLO_VERDICT); the first one present wins.
+SLO_FILES = ("locust_slo.json", "slo.json")
 
 # Columns of the summary table, in the seed's order, and the locust_stats.csv column behind each.
 TABLE_COLUMNS = [

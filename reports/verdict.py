@@ -13,8 +13,8 @@ def slo_verdict(run: Run) -> tuple[str, list[str]]:
     if not data:
         return "n/a", ["no SLO verdict file in the run directory"]
     passed = data.get("passed")
-    if passed is None and "verdict" in data:
-        passed = str(data["verdict"]).upper() == "PASS"
+    if not data.get("gates"):
+        return "n/a", ["the scenario sets no SLO gates"]
     lines = []
     for gate in data.get("gates") or []:
         mark = "pass" if gate.get("passed") else "FAIL"
@@ -27,9 +27,12 @@ def slo_verdict(run: Run) -> tuple[str, list[str]]:
 
 
 def _gate_detail(gate: dict) -> str:
-    if "value" in gate and "threshold" in gate:
-        return f"{gate['value']} (limit {gate['threshold']})"
-    return ""
+    value = gate.get("measured", gate.get("value"))
+    if "threshold" not in gate:
+        return ""
+    unit = f" {gate['unit']}" if gate.get("unit") else ""
+    shown = "not measured" if value is None else f"{value:g}{unit}"
+    return f"{shown} (limit {gate['threshold']:g}{unit})"
 
 
 def validity(run: Run, figures: dict, locust_cpu_max: float | None = None) -> tuple[str, list[str]]:
@@ -41,9 +44,10 @@ def validity(run: Run, figures: dict, locust_cpu_max: float | None = None) -> tu
     ratio = figures.get("fail_ratio")
     if ratio is not None and ratio > MAX_FAIL_RATIO:
         reasons.append(f"{ratio * 100:.2f} % of requests failed (more than {MAX_FAIL_RATIO:.0%})")
-    saturated = (run.slo or {}).get("loadgen_saturated")
-    if saturated:
-        reasons.append("the load generator reported saturation (CPU above its limit)")
+    guard = (run.slo or {}).get("load_generator") or {}
+    if guard.get("flagged"):
+        busy = ", ".join(sorted(guard.get("saturated") or {})) or "a worker"
+        reasons.append(f"the load generator was saturated ({busy} above its CPU limit)")
     elif locust_cpu_max is not None and locust_cpu_max >= SATURATED_CPU_PCT:
         reasons.append(
             f"a Locust worker used {locust_cpu_max:.0f} % CPU (limit {SATURATED_CPU_PCT:.0f} %): "

@@ -100,7 +100,7 @@ def test_verdicts_come_from_the_slo_file_and_the_figures(results):
 
 def test_without_slo_file_and_with_many_failures_the_run_is_suspect(results):
     run = results / RUN_ID
-    (run / "slo.json").unlink()
+    (run / "locust_slo.json").unlink()
     rows = list(csv.reader((run / run_dir.STATS_CSV).open()))
     rows[-1][3] = str(int(rows[-1][2]) // 10)  # 10 % of the requests failed
     with (run / run_dir.STATS_CSV).open("w", newline="") as handle:
@@ -155,3 +155,13 @@ def test_rig_report_on_a_directory_without_run_json_is_a_clear_error(tmp_path, c
     err = capsys.readouterr().err
     assert "no run.json" in err
     assert "Traceback" not in err
+
+
+def test_a_saturated_load_generator_makes_the_run_suspect(results):
+    slo = results / RUN_ID / "locust_slo.json"
+    verdict = json.loads(slo.read_text())
+    verdict["load_generator"].update(flagged=True, saturated={"worker-1": 12.0})
+    slo.write_text(json.dumps(verdict))
+    report = build.build(results / RUN_ID)
+    assert report.verdicts["validity"] == "SUSPECT"
+    assert "worker-1" in report.verdicts["validity_reasons"][0]
