@@ -17,6 +17,7 @@ from loadgen.runner_files import (  # noqa: F401  (re-exported for callers)
     HISTORY_CSV,
     HTML_REPORT,
     JSON_STATS,
+    JSON_STATS_ARG,
     SLO_VERDICT,
     STATS_CSV,
 )
@@ -69,7 +70,7 @@ def output_flags(run_dir: Path) -> list[str]:
         "--html",
         str(run_dir / HTML_REPORT),
         "--json-file",
-        str(run_dir / JSON_STATS),
+        str(run_dir / JSON_STATS_ARG),
     ]
 
 

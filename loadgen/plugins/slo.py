@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from locust import events
 from locust.runners import WorkerRunner
 
-from loadgen.plugins import saturation
+from loadgen.plugins import outputs, saturation
 
 logger = logging.getLogger(__name__)
 SLO_EXIT_CODE = 3
@@ -93,14 +93,12 @@ def evaluate(limits: dict[str, float], measured: dict[str, float | None]) -> lis
     return gates
 
 
-def verdict_path(options) -> str | None:
-    if options is None:
-        return None
+def verdict_path(environment) -> str | None:
+    options = environment.parsed_options
     if getattr(options, "slo_file", ""):
         return options.slo_file
-    if getattr(options, "csv_prefix", None):
-        return f"{options.csv_prefix}_slo.json"
-    return None
+    prefix = outputs.csv_prefix(environment)
+    return f"{prefix}_slo.json" if prefix else None
 
 
 @events.quitting.add_listener
@@ -133,7 +131,7 @@ def _judge(environment, **_kwargs) -> None:
                 f"threshold {gate.threshold:g}",
                 file=sys.stderr,
             )
-    path = verdict_path(options)
+    path = verdict_path(environment)
     if path:
         if directory := os.path.dirname(path):
             os.makedirs(directory, exist_ok=True)

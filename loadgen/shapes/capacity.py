@@ -15,7 +15,7 @@ from locust import LoadTestShape, events
 from locust.stats import calculate_response_time_percentile
 from locust.util.timespan import parse_timespan
 
-from loadgen.plugins import slo
+from loadgen.plugins import outputs, slo
 
 logger = logging.getLogger(__name__)
 STEP_GATES = ("p95_ms", "p99_ms", "fail_ratio")
@@ -135,9 +135,9 @@ class CapacityShape(LoadTestShape):
             "settings": self.settings,
             "steps": self.steps,
         }
-        options = self.runner.environment.parsed_options
-        if getattr(options, "csv_prefix", None):
-            path = f"{options.csv_prefix}_capacity.json"
+        prefix = outputs.csv_prefix(self.runner.environment)
+        if prefix:
+            path = f"{prefix}_capacity.json"
             if directory := os.path.dirname(path):
                 os.makedirs(directory, exist_ok=True)
             with open(path, "w", encoding="utf-8") as file:
