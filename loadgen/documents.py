@@ -4,11 +4,16 @@ Generating a 15 KB document costs milliseconds; a request costs microseconds of 
 generator's CPU. So each process builds a small pool once and the tasks pick from it.
 """
 
+from __future__ import annotations
+
 import functools
 import random
+from typing import TYPE_CHECKING
 
 import orjson
-from faker import Faker
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 DEFAULT_SEED = 42
 POOL_SIZE = 32
@@ -87,6 +92,8 @@ def full_document(fake: Faker, rng: random.Random, target_bytes: int) -> dict:
 
 def make_document(index: int, size: str = "15k", seed: int = DEFAULT_SEED) -> dict:
     """Document number `index`: the same seed, index and size always give the same document."""
+    from faker import Faker  # slow to import: only where documents are made
+
     check_size(size)
     fake = Faker()
     fake.seed_instance(seed * 1_000_003 + index)

@@ -13,6 +13,8 @@ COMMAND_MODULES = [
     "rig.commands.lab",
     "rig.commands.report",
     "rig.commands.compare",
+    "rig.commands.seed",
+    "rig.commands.reset",
 ]
 
 EPILOG = """examples:
