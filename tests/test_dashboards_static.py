@@ -1,4 +1,4 @@
-"""The Grafana dashboards in dashboards/: well-formed, on the provisioned datasource, valid PromQL."""
+"""Grafana dashboards in dashboards/: well-formed, on the provisioned datasource, valid PromQL."""
 
 import json
 import re
@@ -87,13 +87,11 @@ def test_every_panel_uses_the_provisioned_datasource_and_has_queries(name):
             assert target["datasource"]["uid"] == uid, panel["title"]
             assert target["expr"].strip(), panel["title"]
         grid = panel["gridPos"]
-        assert 0 <= grid["x"] and grid["x"] + grid["w"] <= 24, panel["title"]
+        assert grid["x"] >= 0 and grid["x"] + grid["w"] <= 24, panel["title"]
 
 
 def test_locust_dashboard_shows_what_the_issue_asks_for():
-    exprs = " ".join(
-        t["expr"] for p in panels(load_dashboards()["locust"]) for t in p["targets"]
-    )
+    exprs = " ".join(t["expr"] for p in panels(load_dashboards()["locust"]) for t in p["targets"])
     for metric in (
         "locust_requests_total",
         "locust_failures_total",
@@ -139,8 +137,7 @@ def test_promtool_rejects_a_broken_query(tmp_path: Path):
     """The validity check above can fail: a broken expression is refused."""
     promtool = require_binary("promtool", "prometheus")
     path = tmp_path / "rules.yml"
-    path.write_text(
-        yaml.safe_dump({"groups": [{"name": "x", "rules": [{"record": "r", "expr": "sum(rate(x[1m])"}]}]})
-    )
+    broken = {"record": "r", "expr": "sum(rate(x[1m])"}
+    path.write_text(yaml.safe_dump({"groups": [{"name": "x", "rules": [broken]}]}))
     done = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True)
     assert done.returncode != 0
