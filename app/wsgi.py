@@ -1,5 +1,14 @@
 """WSGI entry point for Gunicorn: `gunicorn --config app/gunicorn.conf.py app.wsgi:app`."""
 
+import sys
+
 from app import create_app
 
-app = create_app()
+# Gunicorn's "worker failed to boot" exit status: the arbiter stops instead of respawning.
+WORKER_BOOT_ERROR = 3
+
+try:
+    app = create_app()
+except ValueError as exc:  # a bad RIG_* setting: say which, without a traceback
+    print(f"rig-api: configuration error: {exc}", file=sys.stderr)
+    sys.exit(WORKER_BOOT_ERROR)

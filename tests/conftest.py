@@ -47,3 +47,19 @@ def api(json_redis, tmp_path_factory):
     )
     yield running
     running.stop()
+
+
+@pytest.fixture
+def start_api(json_redis, tmp_path):
+    """Start extra API instances (own settings, or another Redis); all stop after the test."""
+    started = []
+
+    def _start(redis_url: str | None = None, **settings: str):
+        log = tmp_path / f"gunicorn-{len(started)}.log"
+        running = serve.start(redis_url or json_redis.url, settings=settings, log_path=log)
+        started.append(running)
+        return running
+
+    yield _start
+    for running in started:
+        running.stop()
