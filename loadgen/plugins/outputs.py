@@ -2,10 +2,16 @@
 
 When the command line names no --csv, the master (or single process) writes into
 --run-dir (default results/<UTC time>/) with the file names of loadgen.runner.
+
+Locust rewrites its CSVs once a second and not at exit, so they can miss the last second;
+at exit this plugin writes them once more from the final statistics, so locust_stats.csv
+agrees with locust_stats.json and the SLO verdict.
 """
 
+import csv
 import logging
 import os
+import time
 from datetime import UTC, datetime
 
 import gevent
@@ -54,3 +60,32 @@ def _default_outputs(environment, runner=None, **_kwargs) -> None:
     gevent.spawn(writer.stats_writer)
     environment.events.quit.add_listener(lambda **_kw: writer.close_files())
     logger.info("writing this run's outputs to %s", run_dir)
+
+
+class FinalCSV(stats.StatsCSV):
+    """Locust's CSV rows, written once from the final statistics."""
+
+    full_history = True
+
+    def write(self, prefix: str) -> None:
+        with open(f"{prefix}_stats.csv", "w") as file:  # Locust's own newline convention
+            self.requests_csv(csv.writer(file))
+        with open(f"{prefix}_failures.csv", "w") as file:
+            self.failures_csv(csv.writer(file))
+        with open(f"{prefix}_stats_history.csv", "a") as file:
+            # Locust's history writer needs only what StatsCSV has plus full_history.
+            stats.StatsCSVFileWriter._stats_history_data_rows(self, csv.writer(file), time.time())
+
+
+@events.init.add_listener
+def _final_csv_at_exit(environment, runner=None, **_kwargs) -> None:
+    if isinstance(runner, WorkerRunner) or environment.parsed_options is None:
+        return
+
+    def write_final(**_kw) -> None:
+        prefix = csv_prefix(environment)
+        if prefix and os.path.exists(f"{prefix}_stats.csv"):
+            FinalCSV(environment, stats.PERCENTILES_TO_REPORT).write(prefix)
+
+    # `quit` fires after the runner stopped and before Locust closes its CSV files.
+    environment.events.quit.add_listener(write_final)
