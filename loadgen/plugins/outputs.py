@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 import gevent
 from locust import events, stats
-from locust.runners import WorkerRunner
+from locust.runners import MasterRunner, WorkerRunner
 
 from loadgen import runner_files as files
 
@@ -77,15 +77,24 @@ class FinalCSV(stats.StatsCSV):
             stats.StatsCSVFileWriter._stats_history_data_rows(self, csv.writer(file), time.time())
 
 
-@events.init.add_listener
-def _final_csv_at_exit(environment, runner=None, **_kwargs) -> None:
-    if isinstance(runner, WorkerRunner) or environment.parsed_options is None:
+def finalize(environment) -> None:
+    """Make the statistics final and write the CSVs from them; plugins call it before reading.
+
+    A master gets the workers' last reports only when it tells them to quit (Locust waits
+    0.5 s for them), which Locust itself does after the quitting event; so do it here, once.
+    It must run before Locust saves --json-file: that save empties the per-name entries.
+    """
+    if getattr(environment, "loadgen_finalized", False):
         return
+    environment.loadgen_finalized = True
+    if isinstance(environment.runner, MasterRunner):
+        environment.runner.quit()
+    prefix = csv_prefix(environment)
+    if prefix and os.path.exists(f"{prefix}_stats.csv"):
+        FinalCSV(environment, stats.PERCENTILES_TO_REPORT).write(prefix)
 
-    def write_final(**_kw) -> None:
-        prefix = csv_prefix(environment)
-        if prefix and os.path.exists(f"{prefix}_stats.csv"):
-            FinalCSV(environment, stats.PERCENTILES_TO_REPORT).write(prefix)
 
-    # `quit` fires after the runner stopped and before Locust closes its CSV files.
-    environment.events.quit.add_listener(write_final)
+@events.quitting.add_listener
+def _finalize_at_exit(environment, **_kwargs) -> None:
+    if environment.runner is not None and not isinstance(environment.runner, WorkerRunner):
+        finalize(environment)

@@ -12,7 +12,7 @@ from locust.runners import MasterRunner, WorkerRunner
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from loadgen.plugins import saturation
+from loadgen.plugins import outputs, saturation
 
 logger = logging.getLogger(__name__)
 DEFAULT_PORT = 9646
@@ -125,4 +125,5 @@ def _linger(environment, **_kwargs) -> None:
     options = environment.parsed_options
     linger = getattr(options, "prometheus_linger", 0) if options else 0
     if linger and getattr(environment, "loadgen_registry", None) is not None:
+        outputs.finalize(environment)  # the last scrapes see the final numbers
         gevent.sleep(linger)

@@ -72,6 +72,10 @@ class Guard:
         self.worker_requests[client_id] += int(total.get("num_requests", 0))
         self.worker_failures[client_id] += int(total.get("num_failures", 0))
 
+    def workers(self) -> list[str]:
+        """Every worker seen during the run (by its heartbeats or its reports)."""
+        return sorted((set(self.peak_cpu) | set(self.worker_requests)) - {"local"})
+
     def report(self) -> dict:
         return {
             "flagged": bool(self.saturated),

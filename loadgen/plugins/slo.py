@@ -106,6 +106,7 @@ def _judge(environment, **_kwargs) -> None:
     runner = environment.runner
     if runner is None or isinstance(runner, WorkerRunner):
         return
+    outputs.finalize(environment)
     options = environment.parsed_options
     measured = measure(runner.stats.total)
     gates = evaluate(thresholds(options), measured)
@@ -120,7 +121,8 @@ def _judge(environment, **_kwargs) -> None:
         "measured": measured,
         "requests": runner.stats.total.num_requests,
         "failures": runner.stats.total.num_failures,
-        "workers": len(getattr(runner, "clients", {})),
+        # Workers have disconnected by now: count those that took part.
+        "workers": len(guard.workers()) if guard else 0,
         "load_generator": guard.report() if guard else None,
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
