@@ -26,9 +26,9 @@ HOST_SPECS = [
          "sum(node_memory_MemTotal_bytes{{{SEL}}})"),
     Spec("load1", "host", "load (1 min)", "", JOB_NODE, "sum(node_load1{{{SEL}}})"),
     Spec("net_in_bytes_per_s", "host", "network in", "bytes/s", JOB_NODE,
-         'sum(rate(node_network_receive_bytes_total{{{SEL},device!~"{NETEXCL}"}}[{W}]))'),
+         'sum(rate(node_network_receive_bytes_total{{{SEL},{NET}}}[{W}]))'),
     Spec("net_out_bytes_per_s", "host", "network out", "bytes/s", JOB_NODE,
-         'sum(rate(node_network_transmit_bytes_total{{{SEL},device!~"{NETEXCL}"}}[{W}]))'),
+         'sum(rate(node_network_transmit_bytes_total{{{SEL},{NET}}}[{W}]))'),
 ]  # fmt: skip
 
 
@@ -97,6 +97,13 @@ def selector(name: str, host: dict, job: str) -> str:
     return f'job="{job}",{instance_matcher(name, host, job)}'
 
 
+def network_matcher(host: dict) -> str:
+    """Which interfaces count: run.json's network_devices / network_exclude (default: not lo)."""
+    include = host.get("network_devices", ".+")
+    exclude = host.get("network_exclude", "lo")
+    return f'device=~"{include}",device!~"{exclude}"'
+
+
 def rate_window(scrape_interval: float, step: float) -> str:
     # Four scrapes at least, so rate() always has two points even when one scrape is late.
     return f"{int(max(4 * scrape_interval, step))}s"
@@ -118,7 +125,7 @@ def plan(hosts: dict[str, dict], scrape_interval: float, step: float) -> list[Qu
             promql = spec.expr.format(
                 SEL=selector(name, host, spec.job),
                 W=window,
-                NETEXCL=host.get("network_exclude", "lo"),
+                NET=network_matcher(host),
             )
             queries.append(Query(spec, name, promql))
     return queries

@@ -37,7 +37,7 @@ def _gate_detail(gate: dict) -> str:
 
 def validity(run: Run, figures: dict, locust_cpu_max: float | None = None) -> tuple[str, list[str]]:
     """("VALID" | "SUSPECT", reasons): saturated load generator, failures, too few requests."""
-    reasons = []
+    reasons = [str(line) for line in run.info.get("incidents") or []]
     requests = figures.get("requests") or 0
     if requests < MIN_REQUESTS:
         reasons.append(f"only {requests:.0f} requests (fewer than {MIN_REQUESTS})")

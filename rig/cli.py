@@ -11,6 +11,7 @@ COMMAND_MODULES = [
     "rig.commands.redis",
     "rig.commands.serve",
     "rig.commands.lab",
+    "rig.commands.local",
     "rig.commands.report",
     "rig.commands.compare",
     "rig.commands.seed",

@@ -1,0 +1,88 @@
+"""`rig local`: the whole bench on this box for one scenario, ending with the report's path."""
+
+import argparse
+import os
+from pathlib import Path
+
+from loadgen import runner
+from rig import local
+from rig.paths import DEFAULT_RESULTS_DIR
+
+EPILOG = """examples:
+  rig local                                        post_15k, its own run time, 4 Locust workers
+  rig local --scenario get_doc --run-time 30s --users 100
+  rig local --no-prometheus                        host figures from psutil instead
+
+Starts Redis with RedisJSON, the API under Gunicorn, Prometheus with node, redis and process
+exporters (Debian's packages, when installed), the Locust master and workers; writes
+RESULTS_DIR/RUN_ID/ and prints the path of its summary.md. Exit code 3: an SLO gate was missed.
+"""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "local",
+        help="run the whole bench on this box and write the report",
+        description="Run one scenario end to end on this machine and write its report.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--scenario",
+        default="post_15k",
+        help=f"one of: {', '.join(runner.list_scenarios())} (default post_15k)",
+    )
+    parser.add_argument("--run-time", help="e.g. 60s, 5m (default: the scenario's)")
+    parser.add_argument("--users", type=int, help="peak users (default: the scenario's)")
+    parser.add_argument("--spawn-rate", type=float, help="users started per second")
+    parser.add_argument("--workers", type=int, default=4, help="Locust workers (default 4)")
+    parser.add_argument(
+        "--results-dir",
+        type=Path,
+        default=DEFAULT_RESULTS_DIR,
+        help=f"where run directories and index.md go (default {DEFAULT_RESULTS_DIR})",
+    )
+    parser.add_argument(
+        "--no-prometheus",
+        dest="prometheus",
+        action="store_false",
+        help="do not start Prometheus and exporters; sample with psutil",
+    )
+    parser.add_argument(
+        "--worker-class",
+        choices=["gevent", "gthread", "sync"],
+        default="gevent",
+        help="Gunicorn worker class (default gevent)",
+    )
+    parser.add_argument(
+        "--app-workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="Gunicorn workers (default: CPU count)",
+    )
+    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument(
+        "--keep-tsdb",
+        action="store_true",
+        help="keep Prometheus' data in RUN_DIR/prometheus/tsdb (default: removed after the report)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    options = local.LocalOptions(
+        scenario=args.scenario,
+        run_time=args.run_time,
+        users=args.users,
+        spawn_rate=args.spawn_rate,
+        workers=args.workers,
+        results_dir=args.results_dir,
+        prometheus=args.prometheus,
+        worker_class=args.worker_class,
+        app_workers=args.app_workers,
+        threads=args.threads,
+        keep_tsdb=args.keep_tsdb,
+    )
+    result = local.run(options)
+    print(result.summary)
+    return result.exit_code

@@ -1,0 +1,475 @@
+"""`rig local`: the whole bench on one box (Redis+JSON, API, exporters, Prometheus, Locust), then
+the report. Everything started here is stopped on success, failure and Ctrl-C."""
+
+import contextlib
+import importlib.metadata
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+import redis
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from loadgen import runner
+from reports import build, run_dir
+from rig import local_monitor, local_sampler, processes, redis_server, serve
+from rig.errors import RigError
+from rig.paths import DEFAULT_RESULTS_DIR, REPO_ROOT
+from rig.ports import free_port, http_ok, wait_until
+
+HOST = "local"
+ROLES = ["redis", "app", "locust", "prometheus"]
+SLO_FAILED_EXIT = 3  # the same code the Locust master uses for missed SLO gates
+# Beyond --run-time: worker start-up, seeding before the clock starts, stopping users.
+GRACE_SECONDS = 180
+NO_RUN_TIME_LIMIT = 3600  # shape-driven scenarios (no run-time) end themselves; bound them anyway
+
+
+@dataclass
+class LocalOptions:
+    scenario: str = "post_15k"
+    run_time: str | None = None
+    users: int | None = None
+    spawn_rate: float | None = None
+    workers: int = 4
+    results_dir: Path = DEFAULT_RESULTS_DIR
+    prometheus: bool = True  # False: skip Prometheus and exporters, sample with psutil
+    worker_class: str = "gevent"
+    app_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    threads: int = 4
+    keep_tsdb: bool = False
+
+
+@dataclass
+class LocalResult:
+    run_dir: Path
+    summary: Path
+    verdicts: dict
+    exit_code: int
+
+
+def parse_duration(text: str) -> int:
+    """Locust's run-time syntax (90, 90s, 1m30s, 1h) in seconds; RigError when malformed."""
+    text = str(text).strip()
+    if text.isdigit():
+        return int(text)
+    match = re.fullmatch(r"(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?", text)
+    if not text or not match:
+        raise RigError(f"run time {text!r} is not like 90, 90s, 1m30s or 1h")
+    hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def git_revision() -> str:
+    try:
+        rev = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{rev}-dirty" if dirty else rev
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def versions(redis_url: str) -> dict:
+    """The environment fingerprint of this box and its Redis."""
+    found = {
+        "python": platform.python_version(),
+        "locust": _version("locust"),
+        "gunicorn": _version("gunicorn"),
+        "flask": _version("flask"),
+        "kernel": platform.release(),
+        "cpu_model": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+    }
+    try:
+        client = redis.Redis.from_url(redis_url, socket_timeout=2)
+        info = client.info("server")
+        server = "valkey" if "valkey_version" in info else "redis"
+        found["redis"] = f"{server} {info.get(f'{server}_version', info.get('redis_version'))}"
+        for module in client.execute_command("MODULE", "LIST"):
+            entry = module
+            if not isinstance(module, dict):  # RESP2: a flat [name, value, ...] list
+                entry = dict(zip(module[::2], module[1::2], strict=True))
+            name = entry.get(b"name", entry.get("name", b""))
+            name = name.decode() if isinstance(name, bytes) else str(name)
+            if name.lower() == "rejson":
+                found["redisjson"] = str(entry.get(b"ver", entry.get("ver")))
+        client.close()
+    except redis.RedisError as exc:
+        found["redis"] = f"unknown ({exc.__class__.__name__})"
+    return found
+
+
+class Progress:
+    """One status line from the Locust master's exporter: elapsed/total, users, RPS, failures."""
+
+    def __init__(self, out: TextIO, metrics_url: str, total: int | None):
+        self.out = out
+        self.metrics_url = metrics_url
+        self.total = total
+        self.started = time.monotonic()
+        self.tty = out.isatty()
+        self._last_print = 0.0
+
+    def _figures(self) -> dict[str, float]:
+        try:
+            text = requests.get(self.metrics_url, timeout=1).text
+        except requests.RequestException:
+            return {}
+        figures: dict[str, float] = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name in ("locust_users", "locust_current_rps", "locust_workers"):
+                    figures[sample.name] = sample.value
+                elif sample.name == "locust_failures_total":
+                    figures["failures"] = figures.get("failures", 0.0) + sample.value
+        return figures
+
+    def update(self) -> None:
+        now = time.monotonic()
+        # A terminal gets a live line; a log file a line every 10 s, not a flood.
+        if now - self._last_print < (1.0 if self.tty else 10.0):
+            return
+        self._last_print = now
+        f = self._figures()
+        elapsed = now - self.started
+        total = f"/{self.total}" if self.total else ""
+        line = (
+            f"[{elapsed:4.0f}{total} s] workers {f.get('locust_workers', 0):.0f}  "
+            f"users {f.get('locust_users', 0):.0f}  RPS {f.get('locust_current_rps', 0):.1f}  "
+            f"failures {f.get('failures', 0):.0f}"
+        )
+        self.out.write(("\r" + line + "\x1b[K") if self.tty else line + "\n")
+        self.out.flush()
+
+    def done(self) -> None:
+        if self.tty:
+            self.out.write("\n")
+            self.out.flush()
+
+
+def _start_api(opts: LocalOptions, redis_url: str, name: str, log: Path) -> serve.RunningApi:
+    """Gunicorn as serve.start() runs it, plus --name so process-exporter can tell it apart."""
+    port = free_port()
+    settings = {
+        "RIG_WORKER_CLASS": opts.worker_class,
+        "RIG_WORKERS": str(opts.app_workers),
+        "RIG_THREADS": str(opts.threads),
+    }
+    env = serve.gunicorn_env(redis_url, f"127.0.0.1:{port}", settings)
+    proc = processes.spawn(
+        [*serve.gunicorn_argv(), "--name", name], env=env, log_path=log, cwd=REPO_ROOT
+    )
+    try:
+        wait_until(
+            lambda: http_ok(f"http://127.0.0.1:{port}/readyz"),
+            60,
+            f"the API (gunicorn on port {port}, log {log})",
+            alive=lambda: proc.poll() is None,
+        )
+    except (RuntimeError, TimeoutError) as exc:
+        processes.stop(proc)
+        raise RigError(f"{exc}; see {log}") from None
+    return serve.RunningApi(port, proc)
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _window(history: Path, launched: float, finished: float) -> tuple[float, float]:
+    """The load window: from the first second with users to the last history row.
+
+    Seeding and waiting for workers happen before Locust's clock starts; they are not load.
+    """
+    rows = [r for r in run_dir.read_csv(history) if r.get("Name") == "Aggregated"]
+    busy = [float(r["Timestamp"]) for r in rows if r.get("User Count") not in ("0", "", None)]
+    if not busy:
+        return launched, finished
+    start = max(launched, busy[0] - 1)
+    end = min(finished, max(float(r["Timestamp"]) for r in rows))
+    return start, max(end, start + 1)
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+@dataclass
+class _Plan:
+    """What one run will do, fixed before anything starts."""
+
+    opts: LocalOptions
+    settings: dict[str, str]
+    run_time: str | None
+    total: int | None
+    run_id: str
+    path: Path
+
+    @property
+    def logs(self) -> Path:
+        return self.path / "logs"
+
+    @property
+    def work(self) -> Path:
+        return self.path / "prometheus"
+
+
+def plan(opts: LocalOptions) -> _Plan:
+    settings = runner.scenario_settings(opts.scenario)  # RigError names the known scenarios
+    run_time = opts.run_time or settings.get("run-time")
+    total = parse_duration(run_time) if run_time else None
+    if opts.workers < 1:
+        raise RigError("--workers must be at least 1")
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{opts.scenario}"
+    path = Path(opts.results_dir).resolve() / run_id
+    if path.exists():
+        raise RigError(f"{path} already exists; wait a second and run again")
+    return _Plan(opts, settings, run_time, total, run_id, path)
+
+
+def run(opts: LocalOptions, out: TextIO = sys.stdout) -> LocalResult:
+    """Run the bench and build the report; RigError for anything the user can fix."""
+    the_plan = plan(opts)
+    the_plan.logs.mkdir(parents=True)
+
+    # SIGTERM (systemd, CI timeouts) unwinds like Ctrl-C, so every started process is stopped.
+    def _terminate(_signum, _frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        with contextlib.ExitStack() as stack:
+            return _Bench(the_plan, out, stack).run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if not opts.keep_tsdb:
+            shutil.rmtree(the_plan.work / "tsdb", ignore_errors=True)
+
+
+class _Bench:
+    """One run's processes; each one started registers its stop on the exit stack at once."""
+
+    def __init__(self, the_plan: _Plan, out: TextIO, stack: contextlib.ExitStack):
+        self.plan = the_plan
+        self.opts = the_plan.opts
+        self.out = out
+        self.stack = stack
+        self.master: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+        self.monitoring: local_monitor.Monitoring | None = None
+        self.sampler: local_sampler.Sampler | None = None
+        self.locust_metrics_port = free_port()
+        self.master_port = free_port()
+
+    def say(self, line: str) -> None:
+        self.out.write(line + "\n")
+        self.out.flush()
+
+    def run(self) -> LocalResult:
+        p = self.plan
+        self.say(f"run {p.run_id}: results in {p.path}")
+        self.db = redis_server.start(log_path=p.logs / "redis.log")
+        self.stack.callback(self.db.stop)
+        self.api_name = f"rig-api-{p.run_id}"
+        self.api = _start_api(self.opts, self.db.url, self.api_name, p.logs / "api.log")
+        self.stack.callback(self.api.stop)
+        self.say(f"Redis {self.db.url} ({self.db.binary.name}), API {self.api.url}")
+        self.stack.callback(self._stop_locust)
+        self._start_monitoring()
+        launched, finished = self._run_locust()
+        incidents = self._incidents()
+        for line in incidents:
+            self.say(f"note: {line}")
+        if self.monitoring:
+            time.sleep(self.monitoring.scrape_interval + 1)  # the scrape covering the last second
+        if self.sampler:
+            self.sampler.stop()
+        start, end = _window(p.path / run_dir.HISTORY_CSV, launched, finished)
+        info = self.run_info(start, end)
+        info["incidents"] = incidents
+        run_dir.write_json(p.path / run_dir.RUN_JSON, info)
+        url = self.monitoring.url if self.monitoring else None
+        report = build.build(p.path, url, p.path.parent)
+        slo = report.verdicts["slo"]
+        reasons = "".join(f"\n  suspect: {r}" for r in report.verdicts["validity_reasons"])
+        self.say(f"SLO {slo}, run {report.verdicts['validity']}{reasons}")
+        code = SLO_FAILED_EXIT if slo == "FAIL" else 0
+        return LocalResult(p.path, report.summary, report.verdicts, code)
+
+    def _start_monitoring(self) -> None:
+        absent = local_monitor.missing_binaries()
+        if self.opts.prometheus and not absent:
+            groups = local_monitor.ProcessGroups(self.api_name, self.db.port, self.master_port)
+            self.monitoring = local_monitor.start(
+                self.plan.work,
+                self.plan.logs,
+                self.db.url,
+                f"127.0.0.1:{self.api.port}",
+                f"127.0.0.1:{self.locust_metrics_port}",
+                groups,
+            )
+            self.stack.callback(self.monitoring.stop)
+            targets = ", ".join(self.monitoring.targets)
+            self.say(f"Prometheus {self.monitoring.url} scraping {targets}")
+            for name in self.monitoring.missing:
+                self.say(f"note: {name} is not installed; its figures will be missing")
+            return
+        why = (
+            "--no-prometheus" if not self.opts.prometheus else "not installed: " + ", ".join(absent)
+        )
+        self.say(f"no Prometheus ({why}): sampling host and processes with psutil")
+        self.sampler = local_sampler.Sampler(
+            self.plan.path,
+            groups={
+                "api": lambda: [self.api.process.pid],
+                "redis": lambda: [self.db.process.pid],
+                "locust": lambda: [p.pid for p in [self.master, *self.workers] if p],
+            },
+            workers=lambda: [p.pid for p in self.workers],
+            redis_url=self.db.url,
+        )
+        self.sampler.start()
+        self.stack.callback(self.sampler.stop)
+
+    def _incidents(self) -> list[str]:
+        """Servers that died under load: the figures then measure errors, not the service."""
+        found = []
+        for name, proc, log in (
+            ("the API (Gunicorn)", self.api.process, "api.log"),
+            ("Redis", self.db.process, "redis.log"),
+        ):
+            code = proc.poll()
+            if code is not None:
+                found.append(f"{name} exited during the run (code {code}); see logs/{log}")
+        return found
+
+    def _stop_locust(self) -> None:
+        for proc in [*self.workers, self.master]:
+            if proc is not None:
+                processes.stop(proc)
+
+    def _run_locust(self) -> tuple[float, float]:
+        p, env = self.plan, _child_env()
+        argv = runner.master_argv(
+            self.opts.scenario,
+            self.api.url,
+            p.path,
+            self.opts.workers,
+            run_time=p.run_time,
+            users=self.opts.users,
+            spawn_rate=self.opts.spawn_rate,
+            prometheus_port=self.locust_metrics_port,
+            master_bind_port=self.master_port,
+        )
+        master_log = p.logs / "locust_master.log"
+        launched = time.time()
+        self.master = processes.spawn(argv, env=env, log_path=master_log, cwd=REPO_ROOT)
+        worker_argv = runner.worker_argv("127.0.0.1", self.master_port)
+        for index in range(self.opts.workers):
+            log = p.logs / f"locust_worker_{index + 1}.log"
+            self.workers.append(processes.spawn(worker_argv, env=env, log_path=log, cwd=REPO_ROOT))
+
+        limit = (p.total or NO_RUN_TIME_LIMIT) + GRACE_SECONDS
+        progress = Progress(
+            self.out, f"http://127.0.0.1:{self.locust_metrics_port}/metrics", p.total
+        )
+        deadline = time.monotonic() + limit
+        while self.master.poll() is None:
+            if time.monotonic() > deadline:
+                progress.done()
+                raise RigError(f"Locust did not finish within {limit} s; see {master_log}")
+            progress.update()
+            time.sleep(0.5)
+        progress.done()
+        finished = time.time()
+        for worker in self.workers:
+            try:
+                worker.wait(15)  # they quit when the master does
+            except subprocess.TimeoutExpired:
+                processes.stop(worker)
+        code = self.master.returncode
+        if not (p.path / run_dir.STATS_CSV).is_file():
+            raise RigError(
+                f"the Locust master exited with code {code} and wrote no statistics; "
+                f"last lines of {master_log}:\n{_tail(master_log)}"
+            )
+        if code not in (0, 1, SLO_FAILED_EXIT):  # 1: some requests failed
+            self.say(f"note: the Locust master exited with code {code}; see {master_log}")
+        return launched, finished
+
+    def run_info(self, start: float, end: float) -> dict:
+        """run.json: what the report needs to find this run's series and describe it."""
+        p, opts, mon = self.plan, self.opts, self.monitoring
+        return {
+            "run_id": p.run_id,
+            "scenario": opts.scenario,
+            "start": round(start, 3),
+            "end": round(end, 3),
+            "bench": f"local:{socket.gethostname()}",
+            "git_rev": git_revision(),
+            "target": self.api.url,
+            "config": {
+                "users": opts.users or p.settings.get("users"),
+                "spawn_rate": opts.spawn_rate or p.settings.get("spawn-rate"),
+                "run_time": p.run_time,
+                "locust_workers": opts.workers,
+                "worker_class": opts.worker_class,
+                "workers": opts.app_workers,
+                "threads": opts.threads,
+                "locust_exit_code": self.master.returncode if self.master else None,
+            },
+            # One box: the rig's traffic is all on lo, and other interfaces carry other things.
+            "hosts": {
+                HOST: {
+                    "roles": ROLES,
+                    "instance": local_monitor.INSTANCE,
+                    "network_devices": "lo",
+                    "network_exclude": "",
+                }
+            },
+            "monitoring": {
+                "source": "prometheus" if mon else "psutil",
+                "scrape_interval": mon.scrape_interval if mon else 1,
+                "targets": mon.targets if mon else {},
+            },
+            "versions": versions(self.db.url),
+        }

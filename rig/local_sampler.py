@@ -1,0 +1,133 @@
+"""psutil sampler: host and per-service CPU and memory for runs without Prometheus (samples.csv)."""
+
+import csv
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+import redis
+
+from reports.run_dir import SAMPLES_CSV
+
+COLUMNS = [
+    "time", "host", "cpu_percent", "mem_used_bytes", "mem_total_bytes", "load1",
+    "net_in_bytes_per_s", "net_out_bytes_per_s",
+    "api_cpu_percent", "api_rss_bytes", "redis_cpu_percent", "redis_rss_bytes",
+    "redis_ops_per_s", "redis_used_memory_bytes", "redis_keys",
+    "locust_cpu_percent", "locust_rss_bytes", "locust_worker_max_cpu_percent",
+]  # fmt: skip
+
+
+def process_tree(pid: int) -> list[psutil.Process]:
+    """`pid` and all its descendants that are alive now."""
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+class Sampler(threading.Thread):
+    """Appends one row a second to samples.csv until stop(); the report reads it like metrics."""
+
+    def __init__(
+        self,
+        run_dir: Path,
+        groups: dict[str, Callable[[], list[int]]],
+        workers: Callable[[], list[int]],
+        redis_url: str,
+        host: str = "local",
+        interval: float = 1.0,
+    ):
+        super().__init__(name="rig-sampler", daemon=True)
+        self.path = run_dir / SAMPLES_CSV
+        self.groups = groups  # service -> root PIDs (their children count too)
+        self.workers = workers  # Locust worker PIDs, each judged alone for saturation
+        self.redis = redis.Redis.from_url(redis_url, socket_timeout=1)
+        self.host = host
+        self.interval = interval
+        self._halt = threading.Event()
+        self._cpu_seen: dict[int, float] = {}
+        self._last: dict[str, float] = {}
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=5)
+        self.redis.close()
+
+    def _cpu_delta(self, procs: list[psutil.Process]) -> tuple[float, list[float], int]:
+        """CPU seconds since the previous sample, in total and per process, and RSS."""
+        total, each, rss = 0.0, [], 0
+        for proc in procs:
+            try:
+                times = proc.cpu_times()
+                used = times.user + times.system
+                rss += proc.memory_info().rss
+            except psutil.Error:
+                continue
+            # A process seen for the first time has no previous sample: count from now.
+            delta = max(0.0, used - self._cpu_seen.get(proc.pid, used))
+            self._cpu_seen[proc.pid] = used
+            total += delta
+            each.append(delta)
+        return total, each, rss
+
+    def _rate(self, name: str, counter: float, elapsed: float) -> float | None:
+        previous = self._last.get(name)
+        self._last[name] = counter
+        return None if previous is None or elapsed <= 0 else max(0.0, counter - previous) / elapsed
+
+    def sample(self, elapsed: float) -> dict:
+        memory = psutil.virtual_memory()
+        # Loopback only, as the Prometheus path of rig local: it carries all of the rig's traffic.
+        net = psutil.net_io_counters(pernic=True).get("lo") or psutil.net_io_counters()
+        row = {
+            "time": round(time.time(), 3),
+            "host": self.host,
+            "cpu_percent": psutil.cpu_percent(interval=None),
+            "mem_used_bytes": memory.total - memory.available,
+            "mem_total_bytes": memory.total,
+            "load1": os.getloadavg()[0],
+            "net_in_bytes_per_s": self._rate("net_in", net.bytes_recv, elapsed),
+            "net_out_bytes_per_s": self._rate("net_out", net.bytes_sent, elapsed),
+        }
+        for service, roots in self.groups.items():
+            procs = [p for pid in roots() for p in process_tree(pid)]
+            seconds, _each, rss = self._cpu_delta(procs)
+            row[f"{service}_cpu_percent"] = seconds / elapsed * 100 if elapsed > 0 else None
+            row[f"{service}_rss_bytes"] = rss
+        workers = [p for pid in self.workers() for p in process_tree(pid)[:1]]
+        _total, each, _rss = self._cpu_delta(workers)
+        if each and elapsed > 0:
+            row["locust_worker_max_cpu_percent"] = max(each) / elapsed * 100
+        try:
+            info = self.redis.info()
+        except redis.RedisError:
+            info = None
+        if info:
+            ops = self._rate("redis_ops", info.get("total_commands_processed", 0), elapsed)
+            row["redis_ops_per_s"] = ops
+            row["redis_used_memory_bytes"] = info.get("used_memory")
+            row["redis_keys"] = sum(
+                v.get("keys", 0)
+                for k, v in info.items()
+                if k.startswith("db") and isinstance(v, dict)
+            )
+        return row
+
+    def run(self) -> None:
+        psutil.cpu_percent(interval=None)  # the first call only sets the reference point
+        with self.path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=COLUMNS, restval="")
+            writer.writeheader()
+            last = time.monotonic()
+            self.sample(0.0)  # reference values for the rates
+            while not self._halt.wait(self.interval):
+                now = time.monotonic()
+                row = self.sample(now - last)
+                last = now
+                writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+                handle.flush()
