@@ -39,6 +39,14 @@ def add_workload_arguments(parser) -> None:
         help="least seconds a user waits between tasks (default 0)",
     )
     group.add_argument(
+        "--wait-first",
+        action="store_true",
+        default=False,
+        env_var="LOCUST_WAIT_FIRST",
+        help="each user waits once before its first task (a large idle crowd ramps "
+        "without a burst of requests)",
+    )
+    group.add_argument(
         "--wait-max",
         type=float,
         default=0.0,
@@ -55,6 +63,7 @@ class Workload:
     seed_count: int = 1000
     wait_min: float = 0.0
     wait_max: float = 0.0
+    wait_first: bool = False
 
     @classmethod
     def from_options(cls, options) -> "Workload":
@@ -66,4 +75,5 @@ class Workload:
             seed_count=max(0, int(getattr(options, "seed_count", 1000))),
             wait_min=wait_min,
             wait_max=max(wait_min, float(getattr(options, "wait_max", 0.0) or 0.0)),
+            wait_first=bool(getattr(options, "wait_first", False)),
         )

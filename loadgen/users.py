@@ -51,6 +51,10 @@ class JsonApiUser(FastHttpUser):
             return 0.0
         return random.uniform(WORKLOAD.wait_min, WORKLOAD.wait_max)
 
+    def on_start(self) -> None:
+        if WORKLOAD.wait_first:
+            self.wait()
+
     # -- writes of whole documents -------------------------------------------------------
 
     def _add(self, kind: str, body: bytes, name: str) -> None:

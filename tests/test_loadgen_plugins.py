@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+import sys
 import threading
 import time
 import urllib.request
@@ -165,3 +166,36 @@ def test_consistency_task_catches_an_update_that_was_dropped(tmp_path):
     assert rows[("PATCH", "consistency: write")]["Failure Count"] == "0"
     failures = (run_dir / "locust_failures.csv").read_text()
     assert "wrote" in failures and "read back" in failures
+
+
+OWN_LOCUSTFILE = """
+from locust import FastHttpUser, task
+from loadgen.plugins import prometheus_exporter, slo  # noqa: F401
+
+class OwnServiceUser(FastHttpUser):
+    @task
+    def health(self):
+        self.client.get("/healthz")
+"""
+
+
+def test_a_users_own_locustfile_gets_the_plugins(api, tmp_path):
+    locustfile = tmp_path / "own.py"
+    locustfile.write_text(OWN_LOCUSTFILE)
+    port = free_port()
+    run_dir = tmp_path / "run"
+    argv = [
+        sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-H", api.url,
+        "-u", "2", "-r", "2",
+        "-t", "2s", "--csv", str(run_dir / "locust"), "--prometheus-port", str(port),
+        "--slo-p95-ms", "60000", "--slo-min-rps", "1",
+    ]  # fmt: skip
+    log = tmp_path / "locust.log"
+    assert lg.run(argv, log, tmp_path, 60) == 0, lg.tail(log)
+    verdict = lg.read_json(run_dir / "locust_slo.json")
+    assert verdict["passed"] is True and [g["name"] for g in verdict["gates"]] == [
+        "p95_ms",
+        "rps",
+    ]
+    assert int(lg.stats_rows(run_dir)[("GET", "/healthz")]["Request Count"]) > 0
+    assert "Prometheus metrics on :" in log.read_text()
