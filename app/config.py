@@ -30,7 +30,6 @@ class Settings:
     key_prefix: str = "rig:"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     redis_timeout_seconds: float = 2.0
-    redis_max_connections: int = 64
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -45,5 +44,4 @@ class Settings:
             key_prefix=prefix,
             max_body_bytes=env_int("RIG_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
             redis_timeout_seconds=env_int("RIG_REDIS_TIMEOUT_MS", 2000) / 1000,
-            redis_max_connections=env_int("RIG_REDIS_MAX_CONNECTIONS", 64),
         )

@@ -34,7 +34,7 @@ class ApiError(Exception):
 
 def error_response(status: int, code: str, message: str) -> Response:
     body = orjson.dumps({"error": {"code": code, "message": message}})
-    return Response(body, status=status, mimetype="application/json")
+    return Response(body, status=status, content_type="application/json")
 
 
 @blueprint.app_errorhandler(ApiError)

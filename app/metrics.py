@@ -28,9 +28,20 @@ LATENCY = Histogram(
 REDIS_ERRORS = Counter("rig_api_redis_errors_total", "Redis errors seen by the API", ["error"])
 
 
+# labels() takes a lock and builds a key on every call; the children are kept instead.
+_children: dict[tuple[str, str, int], tuple] = {}
+
+
 def observe(method: str, endpoint: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(method, endpoint, str(status)).inc()
-    LATENCY.labels(method, endpoint).observe(seconds)
+    key = (method, endpoint, status)
+    children = _children.get(key)
+    if children is None:
+        children = _children[key] = (
+            REQUESTS.labels(method, endpoint, str(status)),
+            LATENCY.labels(method, endpoint),
+        )
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def redis_error(name: str) -> None:

@@ -1,6 +1,6 @@
 """Document storage in Redis: RedisJSON documents and the same documents as plain strings.
 
-One client (and connection pool) per worker process, created at first use after the fork.
+One set of connections per worker process, created at first use after the fork.
 Bodies go to Redis and Redis' answers back to the client as bytes, never re-encoded.
 """
 
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import redis
 
+from app.connections import Connections
 from app.errors import ApiError
 from app.jsonbody import dumps
 from app.jsonpath import check_path, simple_path_segments
@@ -20,8 +21,8 @@ LUA_DIR = Path(__file__).parent / "lua"
 class DocumentStore:
     """Operations on one storage kind ("json" or "string") under the key prefix."""
 
-    def __init__(self, client: redis.Redis, prefix: str, kind: str):
-        self.client = client
+    def __init__(self, redis_calls: Connections, prefix: str, kind: str):
+        self.redis = redis_calls
         self.kind = kind
         self.key_prefix = f"{prefix}{kind}:"
 
@@ -30,42 +31,42 @@ class DocumentStore:
 
     def add(self, doc_id: str, body: bytes) -> None:
         if self.kind == "json":
-            self.client.execute_command("JSON.SET", self.key(doc_id), "$", body)
+            self.redis.call("JSON.SET", self.key(doc_id), "$", body)
         else:
-            self.client.set(self.key(doc_id), body)
+            self.redis.call("SET", self.key(doc_id), body)
 
     def replace(self, doc_id: str, body: bytes) -> None:
         """Whole-document replace of an existing document (XX: never creates one)."""
         if self.kind == "json":
-            done = self.client.execute_command("JSON.SET", self.key(doc_id), "$", body, "XX")
+            done = self.redis.call("JSON.SET", self.key(doc_id), "$", body, "XX")
         else:
-            done = self.client.set(self.key(doc_id), body, xx=True, keepttl=True)
+            done = self.redis.call("SET", self.key(doc_id), body, "XX", "KEEPTTL")
         if not done:
             raise not_found(doc_id)
 
     def get(self, doc_id: str) -> bytes:
         if self.kind == "json":
-            document = self.client.execute_command("JSON.GET", self.key(doc_id))
+            document = self.redis.call("JSON.GET", self.key(doc_id))
         else:
-            document = self.client.get(self.key(doc_id))
+            document = self.redis.call("GET", self.key(doc_id))
         if document is None:
             raise not_found(doc_id)
         return document
 
     def delete(self, doc_id: str) -> None:
-        if not self.client.unlink(self.key(doc_id)):
+        if not self.redis.call("UNLINK", self.key(doc_id)):
             raise not_found(doc_id)
 
 
 class JsonDocuments(DocumentStore):
-    def __init__(self, client: redis.Redis, prefix: str, scripts: "Scripts"):
-        super().__init__(client, prefix, "json")
+    def __init__(self, redis_calls: Connections, prefix: str, scripts: "Scripts"):
+        super().__init__(redis_calls, prefix, "json")
         self.scripts = scripts
 
     def get_path(self, doc_id: str, path: str) -> bytes:
         check_path(path)
         try:
-            found = self.client.execute_command("JSON.GET", self.key(doc_id), path)
+            found = self.redis.call("JSON.GET", self.key(doc_id), path)
         except redis.ResponseError as exc:
             raise path_error(exc, path) from None
         if found is None:
@@ -88,8 +89,8 @@ class JsonDocuments(DocumentStore):
 
 
 class StringDocuments(DocumentStore):
-    def __init__(self, client: redis.Redis, prefix: str, scripts: "Scripts"):
-        super().__init__(client, prefix, "string")
+    def __init__(self, redis_calls: Connections, prefix: str, scripts: "Scripts"):
+        super().__init__(redis_calls, prefix, "string")
         self.scripts = scripts
 
     def get_path(self, doc_id: str, path: str) -> bytes:
@@ -127,35 +128,27 @@ def path_error(exc: redis.ResponseError, path: str) -> Exception:
 
 
 class Scripts:
-    """The server-side scripts, registered once per client (EVALSHA, reloaded on NOSCRIPT)."""
+    """The server-side scripts (EVALSHA, loaded again when Redis forgot them)."""
 
-    def __init__(self, client: redis.Redis):
-        self.json_patch = client.register_script((LUA_DIR / "json_patch.lua").read_text())
-        self.string_path = client.register_script((LUA_DIR / "string_path.lua").read_text())
+    def __init__(self, redis_calls: Connections):
+        self.json_patch = redis_calls.script((LUA_DIR / "json_patch.lua").read_text())
+        self.string_path = redis_calls.script((LUA_DIR / "string_path.lua").read_text())
 
 
 class Stores:
     """Both stores over one client; built lazily so each forked worker gets its own pool."""
 
-    def __init__(self, redis_url: str, prefix: str, timeout: float, max_connections: int):
-        self._config = (redis_url, prefix, timeout, max_connections)
+    def __init__(self, redis_url: str, prefix: str, timeout: float):
+        self._config = (redis_url, prefix, timeout)
         self._pid = None
         self._lock = threading.Lock()
 
     def _build(self) -> None:
-        redis_url, prefix, timeout, max_connections = self._config
-        pool = redis.BlockingConnectionPool.from_url(
-            redis_url,
-            max_connections=max_connections,
-            timeout=timeout,
-            socket_timeout=timeout,
-            socket_connect_timeout=timeout,
-            health_check_interval=30,
-        )
-        self.client = redis.Redis(connection_pool=pool)
-        scripts = Scripts(self.client)
-        self.json = JsonDocuments(self.client, prefix, scripts)
-        self.string = StringDocuments(self.client, prefix, scripts)
+        redis_url, prefix, timeout = self._config
+        self.redis = Connections(redis_url, timeout)
+        scripts = Scripts(self.redis)
+        self.json = JsonDocuments(self.redis, prefix, scripts)
+        self.string = StringDocuments(self.redis, prefix, scripts)
         self.prefix = prefix
         self._pid = os.getpid()
 

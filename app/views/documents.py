@@ -14,7 +14,7 @@ _ID = re.compile(r"[A-Za-z0-9:_.\-]{1,128}")
 
 
 def json_response(body: bytes, status: int = 200) -> Response:
-    return Response(body, status=status, mimetype="application/json")
+    return Response(body, status=status, content_type="application/json")
 
 
 def checked_id(doc_id: str) -> str:

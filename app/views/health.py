@@ -11,7 +11,7 @@ blueprint = Blueprint("health", __name__)
 
 @blueprint.get("/healthz")
 def healthz() -> Response:
-    return Response(b'{"status":"ok"}', mimetype="application/json")
+    return Response(b'{"status":"ok"}', content_type="application/json")
 
 
 @blueprint.get("/readyz")
@@ -19,17 +19,17 @@ def readyz() -> Response:
     """Ready when Redis answers and knows JSON commands (a read of a key under our prefix)."""
     stores = current_app.extensions["rig_stores"].ensure()
     try:
-        stores.client.execute_command("JSON.TYPE", f"{stores.prefix}readyz")
+        stores.redis.call("JSON.TYPE", f"{stores.prefix}readyz")
     except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as exc:
         return _not_ready(f"Redis is unreachable: {exc}")
     except redis.ResponseError as exc:
         return _not_ready(f"Redis has no JSON module (JSON.TYPE failed: {exc})")
-    return Response(b'{"status":"ready"}', mimetype="application/json")
+    return Response(b'{"status":"ready"}', content_type="application/json")
 
 
 def _not_ready(reason: str) -> Response:
     body = dumps({"status": "not_ready", "error": {"code": "not_ready", "message": reason}})
-    return Response(body, status=503, mimetype="application/json")
+    return Response(body, status=503, content_type="application/json")
 
 
 @blueprint.get("/metrics")

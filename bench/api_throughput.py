@@ -1,0 +1,267 @@
+"""API throughput per endpoint beside raw Redis on the same 15 KB document, in one run.
+
+For each endpoint: requests/s, p50/p99 latency (wrk), requests per CPU-second of the API's
+Gunicorn processes (psutil), the raw Redis ops/s of the same command on the same document
+(redis-benchmark) and the ratio of the two. Runs are repeated and interleaved; medians are
+printed. On a machine with 2+ cores the API is pinned to the last core and Redis, wrk and
+redis-benchmark to the others, so "per API CPU-second" is what one app core delivers.
+
+examples:
+  python bench/api_throughput.py                       # gevent, 3 repeats of 8 s
+  python bench/api_throughput.py --worker-classes gevent,gthread,sync --repeat 3
+  python bench/api_throughput.py --endpoints post_json,get_json_field --duration 5
+"""
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+import psutil
+import redis
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from app.store import LUA_DIR
+from loadgen.documents import make_document
+from rig import redis_server, serve
+
+FIELD = "$.stats.attack"
+FIELD_SEGMENTS = '["stats","attack"]'
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    method: str
+    path: str  # relative to the API's URL
+    body: str | None  # "doc" (15 KB document) or a literal JSON value
+    raw: tuple  # the Redis command the endpoint boils down to ("DOC" is the document)
+
+
+ENDPOINTS = [
+    Endpoint("post_json", "POST", "/api/v1/add_json", "doc", ("JSON.SET", "bench:j", "$", "DOC")),
+    Endpoint("post_string", "POST", "/api/v1/add_string", "doc", ("SET", "bench:s", "DOC")),
+    Endpoint("get_json", "GET", "/api/v1/json/bench", None, ("JSON.GET", "rig:json:bench")),
+    Endpoint("get_json_field", "GET", f"/api/v1/json/bench?path={FIELD}", None,
+             ("JSON.GET", "rig:json:bench", FIELD)),
+    Endpoint("update_json_field", "PATCH", f"/api/v1/json/bench?path={FIELD}", "42",
+             ("EVALSHA", "json_patch", "1", "rig:json:bench", FIELD, "42")),
+    Endpoint("get_string", "GET", "/api/v1/string/bench", None, ("GET", "rig:string:bench")),
+    Endpoint("get_string_field", "GET", f"/api/v1/string/bench?path={FIELD}", None,
+             ("EVALSHA", "string_path", "1", "rig:string:bench", "get", FIELD_SEGMENTS)),
+    Endpoint("update_string_field", "PATCH", f"/api/v1/string/bench?path={FIELD}", "42",
+             ("EVALSHA", "string_path", "1", "rig:string:bench", "set", FIELD_SEGMENTS, "42")),
+]  # fmt: skip
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--worker-classes", default="gevent", help="comma-separated (gevent)")
+    parser.add_argument("--workers", type=int, default=1, help="Gunicorn workers (1: one core)")
+    parser.add_argument("--threads", type=int, default=4, help="gthread threads per worker")
+    parser.add_argument("--endpoints", default=",".join(e.name for e in ENDPOINTS))
+    parser.add_argument("--duration", type=int, default=8, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=50, help="wrk connections")
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved repeats (medians)")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
+    parser.add_argument("--json", type=Path, help="also write all figures to this file")
+    return parser.parse_args(argv)
+
+
+def cpu_sets(pin: bool) -> tuple[str | None, str | None]:
+    """(API core, everything else) as taskset lists, or (None, None) when not pinning."""
+    cores = sorted(os.sched_getaffinity(0))
+    if not pin or len(cores) < 2:
+        return None, None
+    return str(cores[-1]), ",".join(map(str, cores[:-1]))
+
+
+def pinned(argv: list[str], cpus: str | None) -> list[str]:
+    return ["taskset", "-c", cpus, *argv] if cpus else argv
+
+
+def process_cpu_seconds(root: psutil.Process) -> float:
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def wrk_script(endpoint: Endpoint, doc_path: Path, workdir: Path) -> Path:
+    lines = [
+        f'wrk.method = "{endpoint.method}"',
+        'wrk.headers["Content-Type"] = "application/json"',
+    ]
+    if endpoint.body == "doc":
+        lines.append(f'local f = io.open("{doc_path}", "rb"); wrk.body = f:read("*a"); f:close()')
+    elif endpoint.body is not None:
+        lines.append(f"wrk.body = '{endpoint.body}'")
+    script = workdir / f"{endpoint.name}.lua"
+    script.write_text("\n".join(lines) + "\n")
+    return script
+
+
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+
+
+def parse_wrk(output: str) -> dict:
+    def percentile(p: str) -> float:
+        match = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+        return float(match.group(1)) * _UNITS[match.group(2)] if match else float("nan")
+
+    requests_match = re.search(r"(\d+) requests in", output)
+    rps_match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: (.*)", output)
+    return {
+        "requests": int(requests_match.group(1)) if requests_match else 0,
+        "rps": float(rps_match.group(1)) if rps_match else 0.0,
+        "p50_ms": percentile("50"),
+        "p99_ms": percentile("99"),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else "",
+    }
+
+
+def measure_endpoint(api, endpoint, script, args, cpus) -> dict:
+    url = api.url + endpoint.path.replace("$", "%24")
+    wrk = ["wrk", "-t1", f"-c{args.connections}", "--latency", "-s", str(script), url]
+    subprocess.run(pinned([*wrk[:3], "-d1s", *wrk[3:]], cpus), capture_output=True, check=True)
+    root = psutil.Process(api.process.pid)
+    before = process_cpu_seconds(root)
+    done = subprocess.run(pinned([*wrk[:3], f"-d{args.duration}s", *wrk[3:]], cpus),
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    cpu = process_cpu_seconds(root) - before
+    figures = parse_wrk(done.stdout)
+    figures["api_cpu_s"] = cpu
+    figures["per_api_cpu_s"] = figures["requests"] / cpu if cpu else float("nan")
+    return figures
+
+
+def raw_redis(port: int, endpoint: Endpoint, doc: str, shas: dict, cpus, requests: int) -> float:
+    """ops/s of the endpoint's Redis command, redis-benchmark -c 20 on the same document."""
+    command = [shas.get(part, part) for part in endpoint.raw]
+    command = [doc if part == "DOC" else part for part in command]
+    argv = ["redis-benchmark", "-p", str(port), "-c", "20", "-n", str(requests), "--csv", *command]
+    done = subprocess.run(pinned(argv, cpus), capture_output=True, text=True, check=True)
+    # The test name column holds the whole command, document included: read from the end.
+    last = done.stdout.strip().splitlines()[-1]
+    fields = re.findall(r'"([^"]*)"', last)
+    return float(fields[-7])
+
+
+def seed(client: redis.Redis, doc: bytes) -> None:
+    client.execute_command("JSON.SET", "rig:json:bench", "$", doc)
+    client.set("rig:string:bench", doc)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    for tool, package in (("wrk", "wrk"), ("redis-benchmark", "redis-tools")):
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} not found: apt-get install {package}")
+    chosen = [e for e in ENDPOINTS if e.name in args.endpoints.split(",")]
+    classes = args.worker_classes.split(",")
+    api_cpus, other_cpus = cpu_sets(not args.no_pin)
+    workdir = Path(tempfile.mkdtemp(prefix="rig-bench-"))
+    doc = orjson.dumps(make_document(0, "15k"))
+    doc_path = workdir / "doc.json"
+    doc_path.write_bytes(doc)
+    scripts = {e.name: wrk_script(e, doc_path, workdir) for e in chosen}
+    print(f"document: {len(doc)} bytes; API on CPU {api_cpus or 'any'}, Redis and load on "
+          f"CPU {other_cpus or 'any'}; {args.repeat} x {args.duration} s per figure")  # fmt: skip
+
+    server = redis_server.start(data_dir=workdir / "redis")
+    if other_cpus:
+        subprocess.run(["taskset", "-pc", other_cpus, str(server.process.pid)],
+                       capture_output=True, check=True)  # fmt: skip
+    client = redis.Redis(port=server.port)
+    seed(client, doc)
+    shas = {
+        name: client.script_load((LUA_DIR / f"{name}.lua").read_text())
+        for name in ("json_patch", "string_path")
+    }
+    results: dict[tuple[str, str], list[dict]] = {}
+    raw: dict[str, list[float]] = {}
+    try:
+        for repeat in range(args.repeat):
+            for endpoint in chosen:
+                raw.setdefault(endpoint.name, []).append(
+                    raw_redis(server.port, endpoint, doc.decode(), shas, other_cpus, 20_000)
+                )
+            for worker_class in classes:
+                settings = {"RIG_WORKER_CLASS": worker_class, "RIG_WORKERS": str(args.workers),
+                            "RIG_THREADS": str(args.threads)}  # fmt: skip
+                api = serve.start(server.url, settings=settings, log_path=workdir / "api.log")
+                try:
+                    if api_cpus:
+                        for proc in [
+                            psutil.Process(api.process.pid),
+                            *psutil.Process(api.process.pid).children(recursive=True),
+                        ]:
+                            proc.cpu_affinity([int(api_cpus)])  # fmt: skip
+                    for endpoint in chosen:
+                        seed(client, doc)
+                        figures = measure_endpoint(api, endpoint, scripts[endpoint.name], args,
+                                                   other_cpus)  # fmt: skip
+                        results.setdefault((worker_class, endpoint.name), []).append(figures)
+                        print(
+                            f"  run {repeat + 1} {worker_class:8} {endpoint.name:20} "
+                            f"{figures['rps']:8.0f} req/s {figures['per_api_cpu_s']:6.0f} "
+                            f"per API CPU-s, p50 {figures['p50_ms']:.1f} ms",
+                            flush=True,
+                        )
+                finally:
+                    api.stop()
+    finally:
+        client.close()
+        server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    report(results, raw, classes, chosen, args)
+    return 0
+
+
+def report(results, raw, classes, chosen, args) -> None:
+    med = statistics.median
+    summary = {}
+    for worker_class in classes:
+        print(f"\nworker class {worker_class}, {args.workers} worker(s)"
+              + (f" x {args.threads} threads" if worker_class == "gthread" else "")
+              + f", wrk -c{args.connections}; medians of {args.repeat} runs")  # fmt: skip
+        print(f"{'endpoint':20} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'req/API-CPU-s':>14} "
+              f"{'Redis ops/s':>12} {'API/Redis':>9} {'errors':>6}")  # fmt: skip
+        for endpoint in chosen:
+            runs = results[(worker_class, endpoint.name)]
+            row = {
+                "rps": med(r["rps"] for r in runs),
+                "p50_ms": med(r["p50_ms"] for r in runs),
+                "p99_ms": med(r["p99_ms"] for r in runs),
+                "per_api_cpu_s": med(r["per_api_cpu_s"] for r in runs),
+                "redis_ops_s": med(raw[endpoint.name]),
+                "errors": sum(r["non_2xx"] for r in runs),
+            }
+            row["ratio"] = row["rps"] / row["redis_ops_s"]
+            summary[f"{worker_class}/{endpoint.name}"] = {**row, "runs": runs}
+            print(f"{endpoint.name:20} {row['rps']:8.0f} {row['p50_ms']:7.1f} {row['p99_ms']:7.1f} "
+                  f"{row['per_api_cpu_s']:14.0f} {row['redis_ops_s']:12.0f} {row['ratio']:9.3f} "
+                  f"{row['errors']:6d}")  # fmt: skip
+    if args.json:
+        args.json.write_text(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
