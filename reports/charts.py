@@ -88,7 +88,7 @@ def host_cpu(series: list[dict], path: Path) -> bool:
     for item in cpu:
         ax.plot(_times([p[0] for p in item["points"]]), [p[1] for p in item["points"]],
                 label=item["host"])  # fmt: skip
-    ax.set_ylim(0, 100)
+    ax.set_ylim(0, 105)  # room above 100 %, or a saturated host hides under the frame
     ax.set_title("CPU per host")
     _save(fig, ax, path, "CPU %")
     return True

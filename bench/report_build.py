@@ -1,0 +1,108 @@
+"""Times the report builder on a synthetic one-hour run: a 3,600-row stats history and a dozen
+resource series at 15 s resolution, with five earlier runs to compare against.
+
+    .venv/bin/python bench/report_build.py [--repeat 3]
+
+Prints the time of each build and the median.
+"""
+
+import argparse
+import csv
+import json
+import math
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from reports import build
+
+HOUR = 3600
+STEP = 15
+START = 1_764_000_000
+PERCENTILES = ["50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%"]
+STATS_HEADER = [
+    "Type", "Name", "Request Count", "Failure Count", "Median Response Time",
+    "Average Response Time", "Min Response Time", "Max Response Time", "Average Content Size",
+    "Requests/s", "Failures/s", *PERCENTILES,
+]  # fmt: skip
+HISTORY_HEADER = [
+    "Timestamp", "User Count", "Type", "Name", "Requests/s", "Failures/s", *PERCENTILES,
+    "Total Request Count", "Total Failure Count", "Total Median Response Time",
+    "Total Average Response Time", "Total Min Response Time", "Total Max Response Time",
+    "Total Average Content Size",
+]  # fmt: skip
+SERIES = [
+    ("cpu_percent", "host", "%", 70), ("mem_used_bytes", "host", "bytes", 3e9),
+    ("mem_total_bytes", "host", "bytes", 8e9), ("load1", "host", "", 2),
+    ("net_in_bytes_per_s", "host", "bytes/s", 2e7), ("net_out_bytes_per_s", "host", "bytes/s", 2e7),
+    ("api_cpu_percent", "api", "%", 180), ("api_rss_bytes", "api", "bytes", 1.5e8),
+    ("redis_cpu_percent", "redis", "%", 60), ("redis_ops_per_s", "redis", "ops/s", 2e3),
+    ("redis_used_memory_bytes", "redis", "bytes", 1e9), ("redis_keys", "redis", "", 1e5),
+]  # fmt: skip
+
+
+def write_run(path: Path, start: int, rps: float, with_history: bool) -> None:
+    path.mkdir(parents=True)
+    info = {
+        "run_id": path.name, "scenario": "post_15k", "start": start, "end": start + HOUR,
+        "bench": "synthetic", "git_rev": "synthetic", "config": {"users": 200, "spawn_rate": 50},
+        "hosts": {"app1": {"roles": ["app", "redis", "locust"]}},
+    }  # fmt: skip
+    (path / "run.json").write_text(json.dumps(info))
+    requests = int(rps * HOUR)
+    with (path / "locust_stats.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(STATS_HEADER)
+        for kind, name in (("POST", "/api/v1/add_json"), ("", "Aggregated")):
+            writer.writerow([kind, name, requests, 3, 24, 25.5, 1.1, 900.2, 45.0, rps, 0.001,
+                             24, 27, 29, 31, 36, 40, 48, 60, 120, 300, 900])  # fmt: skip
+    if not with_history:
+        return
+    rng = random.Random(42)
+    with (path / "locust_stats_history.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(HISTORY_HEADER)
+        for second in range(HOUR):
+            current = rps * (1 + 0.05 * math.sin(second / 60)) + rng.uniform(-20, 20)
+            writer.writerow([start + second, 200, "", "Aggregated", f"{current:.2f}", "0.00",
+                             24, 27, 29, 31, 36, 40 + second % 7, 48, 60, 120, 300, 900,
+                             int(current * second), 0, 24, 25.5, 1.1, 900.2, 45.0])  # fmt: skip
+    series = [
+        {"key": key, "scope": scope, "host": "app1", "label": key, "unit": unit,
+         "points": [[start + t, level * (1 + 0.1 * math.sin(t / 300))]
+                    for t in range(0, HOUR + 1, STEP)]}
+        for key, scope, unit, level in SERIES
+    ]  # fmt: skip
+    metrics = {"source": "prometheus", "detail": "synthetic", "start": start,
+               "end": start + HOUR, "step": STEP, "series": series, "missing": []}  # fmt: skip
+    (path / "metrics.json").write_text(json.dumps(metrics))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="builds to time (default 3)")
+    args = parser.parse_args()
+    times = []
+    with tempfile.TemporaryDirectory(prefix="rig-report-bench-") as tmp:
+        results = Path(tmp)
+        for index, rps in enumerate([2000, 2010, 1990, 2005, 1995]):
+            write_run(results / f"earlier-{index}", START - (5 - index) * 2 * HOUR, rps, False)
+        current = results / "current"
+        write_run(current, START, 1900, True)
+        rows = sum(1 for _ in (current / "locust_stats_history.csv").open()) - 1
+        print(f"synthetic run: {rows} history rows, {len(SERIES)} series at {STEP} s, "
+              f"5 earlier runs")  # fmt: skip
+        for attempt in range(args.repeat):
+            began = time.perf_counter()
+            build.build(current)
+            times.append(time.perf_counter() - began)
+            print(f"build {attempt + 1}: {times[-1]:.2f} s")
+    print(f"median: {statistics.median(times):.2f} s (limit 10 s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
