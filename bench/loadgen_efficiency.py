@@ -138,11 +138,15 @@ def idle(api_url: str, work: Path, users: int, spawn_rate: float, workers: int, 
         for process in started:
             processes.stop(process)
     text = log.read_text()
-    stamps = re.findall(r"\[(\S+ \S+),\d+\] .*(Sending spawn jobs|Ramping to|All users spawned)", text)
+    marks = "Sending spawn jobs|Ramping to|All users spawned"
+    stamps = re.findall(rf"\[(\S+ \S+),(\d+)\] .*?({marks})", text)
     spawn_s = None
     if len(stamps) >= 2:
-        t0, t1 = (time.mktime(time.strptime(s, "%Y-%m-%d %H:%M:%S")) for s, _ in stamps[:2])
-        spawn_s = t1 - t0
+        t0, t1 = (
+            time.mktime(time.strptime(day, "%Y-%m-%d %H:%M:%S")) + int(ms) / 1000
+            for day, ms, _ in stamps[:2]
+        )
+        spawn_s = round(t1 - t0, 1)
     per_user, held = [], []
     for rows in read_samples(samples).values():
         if not rows or max(r[3] for r in rows) == 0:
