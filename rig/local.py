@@ -227,6 +227,15 @@ def _window(history: Path, launched: float, finished: float) -> tuple[float, flo
     return start, max(end, start + 1)
 
 
+def _number(text: str | None) -> int | float | str | None:
+    """A scenario setting as a number when it is one (run.json is read by other tools)."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return text
+    return int(value) if value.is_integer() else value
+
+
 def _child_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
@@ -448,8 +457,8 @@ class _Bench:
             "git_rev": git_revision(),
             "target": self.api.url,
             "config": {
-                "users": opts.users or p.settings.get("users"),
-                "spawn_rate": opts.spawn_rate or p.settings.get("spawn-rate"),
+                "users": opts.users or _number(p.settings.get("users")),
+                "spawn_rate": opts.spawn_rate or _number(p.settings.get("spawn-rate")),
                 "run_time": p.run_time,
                 "locust_workers": opts.workers,
                 "worker_class": opts.worker_class,
