@@ -1,8 +1,11 @@
 """The regression rule on crafted histories: stable regression and improvement, noisy baseline."""
 
+from pathlib import Path
+
 import pytest
 
 from reports import compare
+from rig import cli
 
 RPS = next(m for m in compare.METRICS if m.key == "rps")
 P95 = next(m for m in compare.METRICS if m.key == "p95")
@@ -86,3 +89,19 @@ def test_compare_all_covers_every_key_figure():
         "p99": "ok",
         "fail_ratio": "ok",
     }
+
+
+def test_rig_compare_prints_both_runs_and_the_verdict(capsys):
+    results = Path(__file__).parent / "fixtures" / "report" / "results"
+    a, b = results / "20251126T220000Z-post_15k", results / "20251126T233320Z-post_15k"
+    assert cli.main(["compare", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert "990.0" in lines["RPS"] and "900.0" in lines["RPS"]
+    assert "-9.1 %" in lines["RPS"] and lines["RPS"].endswith("REGRESSION")
+    assert lines["p95"].split()[-1] == "REGRESSION"  # 40 -> 44 ms
+
+
+def test_rig_compare_of_a_missing_run_is_a_clear_error(tmp_path, capsys):
+    assert cli.main(["compare", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
+    assert "is not a directory" in capsys.readouterr().err
