@@ -50,7 +50,8 @@ class Sampler(threading.Thread):
         self.host = host
         self.interval = interval
         self._halt = threading.Event()
-        self._cpu_seen: dict[int, float] = {}
+        # Per group: a process may count in two (a Locust worker is in "locust" and "workers").
+        self._cpu_seen: dict[str, dict[int, float]] = {}
         self._last: dict[str, float] = {}
 
     def stop(self) -> None:
@@ -58,8 +59,9 @@ class Sampler(threading.Thread):
         self.join(timeout=5)
         self.redis.close()
 
-    def _cpu_delta(self, procs: list[psutil.Process]) -> tuple[float, list[float], int]:
-        """CPU seconds since the previous sample, in total and per process, and RSS."""
+    def _cpu_delta(self, group: str, procs: list[psutil.Process]) -> tuple[float, list[float], int]:
+        """CPU seconds of `group` since its previous sample, in total and per process, and RSS."""
+        seen = self._cpu_seen.setdefault(group, {})
         total, each, rss = 0.0, [], 0
         for proc in procs:
             try:
@@ -69,8 +71,8 @@ class Sampler(threading.Thread):
             except psutil.Error:
                 continue
             # A process seen for the first time has no previous sample: count from now.
-            delta = max(0.0, used - self._cpu_seen.get(proc.pid, used))
-            self._cpu_seen[proc.pid] = used
+            delta = max(0.0, used - seen.get(proc.pid, used))
+            seen[proc.pid] = used
             total += delta
             each.append(delta)
         return total, each, rss
@@ -96,11 +98,11 @@ class Sampler(threading.Thread):
         }
         for service, roots in self.groups.items():
             procs = [p for pid in roots() for p in process_tree(pid)]
-            seconds, _each, rss = self._cpu_delta(procs)
+            seconds, _each, rss = self._cpu_delta(service, procs)
             row[f"{service}_cpu_percent"] = seconds / elapsed * 100 if elapsed > 0 else None
             row[f"{service}_rss_bytes"] = rss
         workers = [p for pid in self.workers() for p in process_tree(pid)[:1]]
-        _total, each, _rss = self._cpu_delta(workers)
+        _total, each, _rss = self._cpu_delta("workers", workers)
         if each and elapsed > 0:
             row["locust_worker_max_cpu_percent"] = max(each) / elapsed * 100
         try:
