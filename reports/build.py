@@ -14,10 +14,10 @@ class Report:
     missing: list[dict]
 
 
-def _locust_cpu_max(metrics: dict) -> float | None:
-    # The busiest single worker when the samples have it; the whole group says nothing per worker.
+def _busiest_worker_cpu(metrics: dict) -> float | None:
+    """Average over the run of the busiest worker's CPU: sustained load, not one spike."""
     values = [
-        resources.summarize(s["points"])["max"]
+        resources.summarize(s["points"])["avg"]
         for s in metrics["series"]
         if s["key"] == "locust_worker_max_cpu_percent" and s["points"]
     ]
@@ -59,7 +59,7 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
         compare.compare_all([figures.key_figures(r) for r in earlier], current) if earlier else []
     )
     slo, slo_lines = verdict.slo_verdict(run)
-    validity, reasons = verdict.validity(run, current, _locust_cpu_max(metrics))
+    validity, reasons = verdict.validity(run, current, _busiest_worker_cpu(metrics))
     verdicts = {
         "slo": slo,
         "slo_lines": slo_lines,

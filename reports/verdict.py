@@ -35,7 +35,9 @@ def _gate_detail(gate: dict) -> str:
     return f"{shown} (limit {gate['threshold']:g}{unit})"
 
 
-def validity(run: Run, figures: dict, locust_cpu_max: float | None = None) -> tuple[str, list[str]]:
+def validity(
+    run: Run, figures: dict, busiest_worker_cpu: float | None = None
+) -> tuple[str, list[str]]:
     """("VALID" | "SUSPECT", reasons): saturated load generator, failures, too few requests."""
     reasons = [str(line) for line in run.info.get("incidents") or []]
     requests = figures.get("requests") or 0
@@ -48,9 +50,9 @@ def validity(run: Run, figures: dict, locust_cpu_max: float | None = None) -> tu
     if guard.get("flagged"):
         busy = ", ".join(sorted(guard.get("saturated") or {})) or "a worker"
         reasons.append(f"the load generator was saturated ({busy} above its CPU limit)")
-    elif locust_cpu_max is not None and locust_cpu_max >= SATURATED_CPU_PCT:
+    elif busiest_worker_cpu is not None and busiest_worker_cpu >= SATURATED_CPU_PCT:
         reasons.append(
-            f"a Locust worker used {locust_cpu_max:.0f} % CPU (limit {SATURATED_CPU_PCT:.0f} %): "
-            "the load generator may have been the bottleneck"
+            f"the busiest Locust worker averaged {busiest_worker_cpu:.0f} % CPU (limit "
+            f"{SATURATED_CPU_PCT:.0f} %): the load generator may have been the bottleneck"
         )
     return ("SUSPECT" if reasons else "VALID"), reasons

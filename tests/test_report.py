@@ -165,3 +165,19 @@ def test_a_saturated_load_generator_makes_the_run_suspect(results):
     report = build.build(results / RUN_ID)
     assert report.verdicts["validity"] == "SUSPECT"
     assert "worker-1" in report.verdicts["validity_reasons"][0]
+
+
+def test_a_busy_load_generator_in_the_metrics_makes_the_run_suspect(results):
+    metrics_path = results / RUN_ID / "metrics.json"
+    metrics = json.loads(metrics_path.read_text())
+    start = metrics["start"]
+    metrics["series"].append(
+        {"key": "locust_worker_max_cpu_percent", "scope": "locust", "host": "local",
+         "label": "busiest worker CPU", "unit": "%",
+         "points": [[start + s, 95.0] for s in range(0, 61, 2)]}
+    )  # fmt: skip
+    metrics_path.write_text(json.dumps(metrics))
+    report = build.build(results / RUN_ID)
+    assert report.verdicts["validity"] == "SUSPECT"
+    assert "averaged 95 % CPU" in report.verdicts["validity_reasons"][0]
+    assert "busiest worker CPU max 95.0 %" in report.summary.read_text()
