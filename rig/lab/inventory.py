@@ -1,5 +1,6 @@
 """The Ansible inventory of a running lab (hosts.yml), written by `up` and removed by `down`."""
 
+import secrets
 from pathlib import Path
 
 import yaml
@@ -24,7 +25,9 @@ def inventory_data(lab: LabConfig) -> dict:
     for host in lab.lab_hosts():
         for group in host.groups:
             children.setdefault(group, {"hosts": {}})["hosts"][host.name] = None
-    return {"all": {"vars": {"rig_lab_name": lab.name}, "hosts": hosts, "children": children}}
+    # A fresh Redis password per lab: the repository holds no working secret.
+    lab_vars = {"rig_lab_name": lab.name, "redis_password": secrets.token_hex(16)}
+    return {"all": {"vars": lab_vars, "hosts": hosts, "children": children}}
 
 
 def write_inventory(lab: LabConfig) -> Path:
