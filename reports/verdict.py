@@ -1,6 +1,6 @@
 """Verdicts of a run: PASS/FAIL from the SLO gates, VALID/SUSPECT from how far to trust it."""
 
-from reports.run_dir import Run
+from reports.run_dir import SLO_FILES, Run
 
 MAX_FAIL_RATIO = 0.01  # more failures than this: the figures measure errors, not the service
 MIN_REQUESTS = 1000  # fewer requests than this: percentiles are too coarse to compare
@@ -11,18 +11,18 @@ def slo_verdict(run: Run) -> tuple[str, list[str]]:
     """("PASS" | "FAIL" | "n/a", gate lines) from the SLO plugin's JSON in the run directory."""
     data = run.slo
     if not data:
-        return "n/a", ["no SLO verdict file in the run directory"]
+        return "n/a", [f"SLO: no verdict file ({' or '.join(SLO_FILES)}) in the run directory"]
     passed = data.get("passed")
     if not data.get("gates"):
-        return "n/a", ["the scenario sets no SLO gates"]
+        return "n/a", ["SLO: the scenario sets no gates"]
     lines = []
     for gate in data.get("gates") or []:
         mark = "pass" if gate.get("passed") else "FAIL"
-        name = gate.get("name") or gate.get("gate") or "gate"
-        detail = gate.get("detail") or _gate_detail(gate)
-        lines.append(f"{mark}: {name}{' — ' + detail if detail else ''}")
+        name = gate.get("name") or "gate"
+        detail = _gate_detail(gate)
+        lines.append(f"SLO gate {name}: {detail + ', ' if detail else ''}{mark}")
     if passed is None:
-        return "n/a", [*lines, "the SLO verdict file says neither pass nor fail"]
+        return "n/a", [*lines, "SLO: the verdict file says neither pass nor fail"]
     return ("PASS" if passed else "FAIL"), lines
 
 
