@@ -147,7 +147,7 @@ def idle(api_url: str, work: Path, users: int, spawn_rate: float, workers: int, 
             for day, ms, _ in stamps[:2]
         )
         spawn_s = round(t1 - t0, 1)
-    per_user, held = [], []
+    per_user, held, ramps = [], [], []
     for rows in read_samples(samples).values():
         if not rows or max(r[3] for r in rows) == 0:
             continue
@@ -157,13 +157,16 @@ def idle(api_url: str, work: Path, users: int, spawn_rate: float, workers: int, 
         rss_before = base[-1][2] if base else rows[0][2]
         per_user.append((full[-1][2] - rss_before) / top / 1024)
         held.append(top)
+        ramps.append(full[0][0] - next(r[0] for r in rows if r[3] > 0))
     spawned = sum(held)
     print(
         f"idle: {spawned:.0f} of {users} users on {len(held)} workers "
         f"({', '.join(f'{h:.0f}' for h in held)}), spawn rate {spawn_rate:g}/s, "
-        f"ramp {spawn_s if spawn_s is not None else 'n/a'} s (nominal {users / spawn_rate:.0f} s), "
-        f"master exit {code}"
+        f"master saw all spawned after {spawn_s if spawn_s is not None else 'n/a'} s "
+        f"(nominal {users / spawn_rate:.0f} s), master exit {code}"
     )
+    if ramps:
+        print(f"idle: workers reached their users within {max(ramps):.0f} s (1-s samples)")
     if per_user:
         print(
             f"idle: memory per user {statistics.median(per_user):.1f} KB (median of workers; "
