@@ -1,10 +1,7 @@
-"""`rig local`: the whole bench on one box (Redis+JSON, API, exporters, Prometheus, Locust), then
-the report. Everything started here is stopped on success, failure and Ctrl-C."""
+"""`rig local`: the whole bench on one box, then its report; stops all it started, come what may."""
 
 import contextlib
-import importlib.metadata
 import os
-import platform
 import re
 import shutil
 import signal
@@ -17,20 +14,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-import redis
-import requests
-from prometheus_client.parser import text_string_to_metric_families
-
 from loadgen import runner
 from reports import build, run_dir
-from rig import local_monitor, local_sampler, processes, redis_server, serve
+from rig import local_env, local_monitor, local_sampler, processes, redis_server, serve
 from rig.errors import RigError
+from rig.local_progress import Progress
 from rig.paths import DEFAULT_RESULTS_DIR, REPO_ROOT
 from rig.ports import free_port, http_ok, wait_until
 
 HOST = "local"
 ROLES = ["redis", "app", "locust", "prometheus"]
 SLO_FAILED_EXIT = 3  # the same code the Locust master uses for missed SLO gates
+LOCUST_FAILED_EXIT = 2  # Locust itself failed; the report is still written from what it left
+LOCUST_OK_CODES = (0, 1, SLO_FAILED_EXIT)  # 1: some requests failed, which the report shows
 # Beyond --run-time: worker start-up, seeding before the clock starts, stopping users.
 GRACE_SECONDS = 180
 NO_RUN_TIME_LIMIT = 3600  # shape-driven scenarios (no run-time) end themselves; bound them anyway
@@ -69,116 +65,6 @@ def parse_duration(text: str) -> int:
         raise RigError(f"run time {text!r} is not like 90, 90s, 1m30s or 1h")
     hours, minutes, seconds = (int(g or 0) for g in match.groups())
     return hours * 3600 + minutes * 60 + seconds
-
-
-def git_revision() -> str:
-    try:
-        rev = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
-            capture_output=True, text=True, timeout=10, check=True,
-        ).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, timeout=10, check=True,
-        ).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return f"{rev}-dirty" if dirty else rev
-
-
-def _version(package: str) -> str:
-    try:
-        return importlib.metadata.version(package)
-    except importlib.metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def versions(redis_url: str) -> dict:
-    """The environment fingerprint of this box and its Redis."""
-    found = {
-        "python": platform.python_version(),
-        "locust": _version("locust"),
-        "gunicorn": _version("gunicorn"),
-        "flask": _version("flask"),
-        "kernel": platform.release(),
-        "cpu_model": _cpu_model(),
-        "cpu_count": os.cpu_count(),
-    }
-    try:
-        client = redis.Redis.from_url(redis_url, socket_timeout=2)
-        info = client.info("server")
-        server = "valkey" if "valkey_version" in info else "redis"
-        found["redis"] = f"{server} {info.get(f'{server}_version', info.get('redis_version'))}"
-        for module in client.execute_command("MODULE", "LIST"):
-            entry = module
-            if not isinstance(module, dict):  # RESP2: a flat [name, value, ...] list
-                entry = dict(zip(module[::2], module[1::2], strict=True))
-            name = entry.get(b"name", entry.get("name", b""))
-            name = name.decode() if isinstance(name, bytes) else str(name)
-            if name.lower() == "rejson":
-                found["redisjson"] = str(entry.get(b"ver", entry.get("ver")))
-        client.close()
-    except redis.RedisError as exc:
-        found["redis"] = f"unknown ({exc.__class__.__name__})"
-    return found
-
-
-class Progress:
-    """One status line from the Locust master's exporter: elapsed/total, users, RPS, failures."""
-
-    def __init__(self, out: TextIO, metrics_url: str, total: int | None):
-        self.out = out
-        self.metrics_url = metrics_url
-        self.total = total
-        self.started = time.monotonic()
-        self.tty = out.isatty()
-        self._last_print = 0.0
-
-    def _figures(self) -> dict[str, float]:
-        try:
-            text = requests.get(self.metrics_url, timeout=1).text
-        except requests.RequestException:
-            return {}
-        figures: dict[str, float] = {}
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                if sample.name in ("locust_users", "locust_current_rps", "locust_workers"):
-                    figures[sample.name] = sample.value
-                elif sample.name == "locust_failures_total":
-                    figures["failures"] = figures.get("failures", 0.0) + sample.value
-        return figures
-
-    def update(self) -> None:
-        now = time.monotonic()
-        # A terminal gets a live line; a log file a line every 10 s, not a flood.
-        if now - self._last_print < (1.0 if self.tty else 10.0):
-            return
-        self._last_print = now
-        f = self._figures()
-        elapsed = now - self.started
-        total = f"/{self.total}" if self.total else ""
-        line = (
-            f"[{elapsed:4.0f}{total} s] workers {f.get('locust_workers', 0):.0f}  "
-            f"users {f.get('locust_users', 0):.0f}  RPS {f.get('locust_current_rps', 0):.1f}  "
-            f"failures {f.get('failures', 0):.0f}"
-        )
-        self.out.write(("\r" + line + "\x1b[K") if self.tty else line + "\n")
-        self.out.flush()
-
-    def done(self) -> None:
-        if self.tty:
-            self.out.write("\n")
-            self.out.flush()
 
 
 def _start_api(opts: LocalOptions, redis_url: str, name: str, log: Path) -> serve.RunningApi:
@@ -268,6 +154,10 @@ def plan(opts: LocalOptions) -> _Plan:
     total = parse_duration(run_time) if run_time else None
     if opts.workers < 1:
         raise RigError("--workers must be at least 1")
+    if opts.users is not None and opts.users < 1:
+        raise RigError("--users must be at least 1")
+    if opts.spawn_rate is not None and opts.spawn_rate <= 0:
+        raise RigError("--spawn-rate must be above 0")
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{opts.scenario}"
     path = Path(opts.results_dir).resolve() / run_id
     if path.exists():
@@ -342,6 +232,8 @@ class _Bench:
         reasons = "".join(f"\n  suspect: {r}" for r in report.verdicts["validity_reasons"])
         self.say(f"SLO {slo}, run {report.verdicts['validity']}{reasons}")
         code = SLO_FAILED_EXIT if slo == "FAIL" else 0
+        if self.master and self.master.returncode not in LOCUST_OK_CODES:
+            code = LOCUST_FAILED_EXIT
         return LocalResult(p.path, report.summary, report.verdicts, code)
 
     def _start_monitoring(self) -> None:
@@ -389,6 +281,9 @@ class _Bench:
             code = proc.poll()
             if code is not None:
                 found.append(f"{name} exited during the run (code {code}); see logs/{log}")
+        if self.master and self.master.returncode not in LOCUST_OK_CODES:
+            code = self.master.returncode
+            found.append(f"the Locust master failed (code {code}); see logs/locust_master.log")
         return found
 
     def _stop_locust(self) -> None:
@@ -441,8 +336,6 @@ class _Bench:
                 f"the Locust master exited with code {code} and wrote no statistics; "
                 f"last lines of {master_log}:\n{_tail(master_log)}"
             )
-        if code not in (0, 1, SLO_FAILED_EXIT):  # 1: some requests failed
-            self.say(f"note: the Locust master exited with code {code}; see {master_log}")
         return launched, finished
 
     def run_info(self, start: float, end: float) -> dict:
@@ -454,7 +347,7 @@ class _Bench:
             "start": round(start, 3),
             "end": round(end, 3),
             "bench": f"local:{socket.gethostname()}",
-            "git_rev": git_revision(),
+            "git_rev": local_env.git_revision(),
             "target": self.api.url,
             "config": {
                 "users": opts.users or _number(p.settings.get("users")),
@@ -480,5 +373,5 @@ class _Bench:
                 "scrape_interval": mon.scrape_interval if mon else 1,
                 "targets": mon.targets if mon else {},
             },
-            "versions": versions(self.db.url),
+            "versions": local_env.versions(self.db.url),
         }

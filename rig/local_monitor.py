@@ -77,13 +77,15 @@ def _start_exporter(
 ) -> str:
     proc = processes.spawn(argv, log_path=log)
     procs.append(proc)
-    wait_until(
-        lambda: http_ok(f"http://127.0.0.1:{port}/metrics", timeout=2.0),
-        20,
-        what,
-        alive=lambda: proc.poll() is None,
-    )
+    _wait(lambda: http_ok(f"http://127.0.0.1:{port}/metrics", timeout=2.0), what, proc, log)
     return f"127.0.0.1:{port}"
+
+
+def _wait(probe, what: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    try:
+        wait_until(probe, timeout, what, alive=lambda: proc.poll() is None)
+    except (RuntimeError, TimeoutError) as exc:
+        raise RigError(f"{exc}; see {log}") from None
 
 
 def prometheus_config(targets: dict[str, str], scrape_interval: int) -> dict:
@@ -156,6 +158,7 @@ def start(
         port = free_port()
         config = work_dir / "prometheus.yml"
         config.write_text(yaml.safe_dump(prometheus_config(targets, scrape_interval)))
+        prom_log = log_dir / "prometheus.log"
         prom = processes.spawn(
             [
                 shutil.which(PROMETHEUS),
@@ -165,16 +168,11 @@ def start(
                 "--storage.tsdb.retention.time=1d",
                 "--log.level=warn",
             ],
-            log_path=log_dir / "prometheus.log",
+            log_path=prom_log,
         )
         procs.append(prom)
         url = f"http://127.0.0.1:{port}"
-        wait_until(
-            lambda: http_ok(f"{url}/-/ready", timeout=2.0),
-            60,
-            "prometheus",
-            alive=lambda: prom.poll() is None,
-        )
+        _wait(lambda: http_ok(f"{url}/-/ready", timeout=2.0), "prometheus", prom, prom_log)
     except BaseException:
         for proc in reversed(procs):
             processes.stop(proc)

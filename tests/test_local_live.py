@@ -5,6 +5,7 @@ it can check afterwards that none of them, and none of their ports, is left behi
 """
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -28,10 +29,15 @@ RUN_TIME = "20s"
 class Watched:
     """`rig local` in a child process; records its descendants and their listening ports."""
 
-    def __init__(self, *args: str):
+    def __init__(self, *args: str, env: dict[str, str] | None = None):
         argv = [sys.executable, "-m", "rig.cli", "local", "--run-time", RUN_TIME, *args]
         self.proc = subprocess.Popen(
-            argv, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            argv,
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
         )
         self.seen: dict[tuple[int, float], str] = {}
         self.ports: set[int] = set()
@@ -158,3 +164,15 @@ def test_ctrl_c_stops_everything_rig_local_started(tmp_path):
     assert len(watched.seen) >= 8, watched.seen  # redis, API, exporters, Prometheus, Locust
     assert watched.leftovers() == []
     assert not list(tmp_path.glob("*/prometheus/tsdb"))
+
+
+def test_a_server_that_fails_to_start_is_a_clear_error_and_leaves_nothing(tmp_path):
+    # An invalid key prefix makes the API refuse to boot, after Redis has started.
+    env = dict(os.environ, RIG_KEY_PREFIX="not a valid prefix!")
+    watched = Watched("--results-dir", str(tmp_path), "--no-prometheus", env=env)
+    code, out = watched.wait(timeout=120)
+    assert code == 2, out
+    assert "rig local: error: the API" in out and "api.log" in out
+    assert "Traceback" not in out
+    assert any("redis" in cmd for cmd in watched.seen.values()), watched.seen
+    assert watched.leftovers() == []

@@ -15,7 +15,8 @@ EPILOG = """examples:
 
 Starts Redis with RedisJSON, the API under Gunicorn, Prometheus with node, redis and process
 exporters (Debian's packages, when installed), the Locust master and workers; writes
-RESULTS_DIR/RUN_ID/ and prints the path of its summary.md. Exit code 3: an SLO gate was missed.
+RESULTS_DIR/RUN_ID/ and prints the path of its summary.md. Exit status: 0; 3 when an SLO gate
+was missed; 2 on an error (a server did not start, Locust failed); 130 after Ctrl-C.
 """
 
 
