@@ -104,11 +104,11 @@ def test_redis_role_refuses_to_run_without_a_password(tmp_path):
     )
     argv = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)]
     env = {"ANSIBLE_ROLES_PATH": str(REPO_ROOT / "roles")}
-    refused = run(argv + ["-e", "redis_install_method=distro"], env=env)
+    refused = run([*argv, "-e", "redis_install_method=distro"], env=env)
     assert refused.returncode != 0
     assert "redis_password is not set" in refused.stdout
     accepted = run(
-        argv + ["-e", "redis_install_method=distro", "-e", "redis_password=a-long-enough-secret"],
+        [*argv, "-e", "redis_install_method=distro", "-e", "redis_password=a-long-enough-secret"],
         env=env,
     )
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr

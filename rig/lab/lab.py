@@ -23,7 +23,9 @@ def read_state(lab: LabConfig) -> dict | None:
     except FileNotFoundError:
         return None
     except json.JSONDecodeError as exc:
-        raise RigError(f"{lab.state_file} is damaged ({exc}); remove it and run down again") from None
+        raise RigError(
+            f"{lab.state_file} is damaged ({exc}); remove it and run down again"
+        ) from None
 
 
 def _write_state(lab: LabConfig, state: dict) -> None:

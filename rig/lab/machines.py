@@ -1,4 +1,4 @@
-"""One lab host: an overlay on the shared base image, booted by systemd-nspawn with systemd as PID 1.
+"""One lab host: an overlay on the shared base image, booted by systemd-nspawn (systemd as PID 1).
 
 The host has no systemd of its own, so nspawn runs with --register=no --keep-unit, inside a
 private mount namespace where a fresh cgroup2 mount gives the container pure cgroup v2
@@ -6,6 +6,7 @@ without touching the host's mounts. A small shell loop boots the container again
 reboots (nspawn exits with 133 then), as systemd-nspawn@.service does.
 """
 
+import contextlib
 import os
 import secrets
 import signal
@@ -152,19 +153,15 @@ def poweroff(supervisor: int, root: Path, timeout: float = 30.0) -> None:
         time.sleep(0.2)
     leftovers = [supervisor, *descendants(supervisor)] if supervisor_alive(supervisor, root) else []
     for pid in leftovers:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     _reap(supervisor)
 
 
 def _reap(pid: int) -> None:
     """Collect the supervisor's exit status when this process started it (same `rig` run)."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def ssh_argv(lab: LabConfig, host: LabHost, *command: str, tty: bool = False) -> list[str]:
