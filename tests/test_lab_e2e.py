@@ -1,0 +1,220 @@
+"""End to end on lab-in-a-box: `rig lab up` -> site.yml, twice -> a Locust run from the loadgen
+host -> a reboot of the app host -> `rig lab down` leaves nothing behind.
+
+Marker `lab` (skip locally with -m "not lab"); needs root, systemd-container and debootstrap.
+The lab has a name of its own, so a developer's default lab can stay up meanwhile.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from rig.lab.config import LabConfig
+from rig.paths import REPO_ROOT
+from tests.support import require_binary, require_root
+
+pytestmark = pytest.mark.lab
+
+BIN = Path(sys.executable).parent
+LAB_NAME = "rigtest"
+HOSTS = "app,loadgen"
+SCENARIO = "mixed"
+RUN_ID = "e2e-15s"
+RECAP = re.compile(
+    r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+"
+    r"unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)",
+    re.MULTILINE,
+)
+
+
+@dataclass
+class Lab:
+    config: LabConfig
+
+    def rig(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        argv = [str(BIN / "rig"), "lab", args[0], "--name", LAB_NAME, *args[1:]]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+
+    def ssh(self, host: str, command: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        return self.rig("ssh", host, command, timeout=timeout)
+
+    def playbook(self, playbook: str = "site.yml") -> tuple[subprocess.CompletedProcess, float]:
+        env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+        env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+        argv = [str(BIN / "ansible-playbook"), "-i", str(self.config.inventory_dir), playbook]
+        started = time.monotonic()
+        result = subprocess.run(
+            argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, env=env
+        )
+        return result, time.monotonic() - started
+
+    def url(self, host: str, path: str) -> str:
+        return f"http://{self.config.host(host).address}:8000{path}"
+
+
+def recap(output: str) -> dict[str, dict[str, int]]:
+    return {
+        m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")}
+        for m in RECAP.finditer(output)
+    }
+
+
+def http_json(url: str, data: dict | None = None, timeout: float = 5.0):
+    body = json.dumps(data).encode() if data is not None else None
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json"} if body else {}
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return response.status, json.loads(response.read() or b"null")
+
+
+def poll(probe, timeout: float, what: str, interval: float = 0.5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = probe()
+        except OSError:
+            value = None
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"{what} did not happen within {timeout:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def lab():
+    require_root("lab-in-a-box creates bridges, namespaces, mounts and iptables rules")
+    require_binary("systemd-nspawn", "systemd-container")
+    require_binary("debootstrap", "debootstrap")
+    require_binary("iptables", "iptables")
+    the_lab = Lab(LabConfig.from_options(name=LAB_NAME, hosts=HOSTS))
+    if the_lab.config.state_file.exists():  # left over from an interrupted run
+        the_lab.rig("down")
+    started = time.monotonic()
+    up = the_lab.rig("up", "--hosts", HOSTS, timeout=600)
+    assert up.returncode == 0, up.stdout + up.stderr
+    print(f"\nrig lab up: {time.monotonic() - started:.1f} s\n{up.stdout}")
+    try:
+        yield the_lab
+    finally:
+        the_lab.rig("down")
+
+
+def test_lab_up_writes_an_inventory_with_the_groups(lab):
+    text = lab.config.inventory_path.read_text()
+    for group in ("redis", "app", "locust_master", "locust_workers"):
+        assert f"  {group}:" in text
+    status = lab.rig("status")
+    assert status.returncode == 0
+    assert re.search(r"^app\s+\S+\s+running", status.stdout, re.MULTILINE), status.stdout
+    assert re.search(r"^loadgen\s+\S+\s+running", status.stdout, re.MULTILINE), status.stdout
+
+
+def test_site_yml_provisions_fresh_hosts(lab):
+    result, seconds = lab.playbook()
+    print(f"\nfirst site.yml run: {seconds:.1f} s")
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-4000:]
+    hosts = recap(result.stdout)
+    assert set(hosts) == {"app", "loadgen"}, result.stdout[-3000:]
+    assert all(h["failed"] == 0 and h["unreachable"] == 0 for h in hosts.values())
+    assert all(h["changed"] > 0 for h in hosts.values()), "fresh hosts must have been changed"
+
+
+def test_second_site_yml_run_changes_nothing(lab):
+    result, seconds = lab.playbook()
+    print(f"\nsecond site.yml run: {seconds:.1f} s")
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-4000:]
+    hosts = recap(result.stdout)
+    changed = {name: h["changed"] for name, h in hosts.items()}
+    assert changed == {"app": 0, "loadgen": 0}, re.findall(r"^changed: .*$", result.stdout, re.M)
+
+
+def test_loadgen_master_runs_a_15s_scenario_with_4_workers_and_no_failures(lab):
+    run = lab.ssh(
+        "loadgen", f"RIG_RUN_ID={RUN_ID} rig-locust-run {SCENARIO} --run-time 15s", timeout=300
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-6000:]
+    assert re.search(r"to 4 ready workers", output), output[-6000:]
+    target = lab.config.host("app").address
+    assert (
+        f"--host http://{target}:8000" in lab.ssh("loadgen", "cat $(which rig-locust-run)").stdout
+    )
+    stats = lab.ssh("loadgen", f"cat /var/lib/rig-locust/runs/{RUN_ID}/locust_stats.json")
+    entries = json.loads(stats.stdout)
+    requests = sum(e["num_requests"] for e in entries)
+    failures = sum(e["num_failures"] for e in entries)
+    print(f"\nLocust {SCENARIO}, 15 s, 4 workers: {requests} requests, {failures} failures")
+    assert requests > 0
+    assert failures == 0
+
+
+def test_app_host_reboot_brings_back_redis_data_and_the_api(lab):
+    document = {"e2e": {"reboot": True, "marker": f"{time.time():.6f}"}}
+    status, created = http_json(lab.url("app", "/api/v1/add_json"), document)
+    assert status == 201
+    doc_url = lab.url("app", f"/api/v1/json/{created['id']}")
+
+    lab.ssh("app", "touch /run/rig-e2e-before-reboot && systemctl reboot", timeout=30)
+    started = time.monotonic()
+    poll(
+        lambda: lab.ssh("app", "test ! -e /run/rig-e2e-before-reboot", timeout=15).returncode == 0,
+        120,
+        "the app host's reboot",
+    )
+    poll(lambda: http_json(lab.url("app", "/readyz"))[0] == 200, 120, "the API's /readyz")
+    print(f"\napp host reboot until /readyz: {time.monotonic() - started:.1f} s")
+    status, body = http_json(doc_url)
+    assert status == 200
+    assert body == document
+    units = lab.ssh("app", "systemctl is-active redis-server rig-api")
+    assert units.stdout.split() == ["active", "active"]
+
+
+def _host_traces(config: LabConfig) -> dict[str, list[str]]:
+    links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    mounts = Path("/proc/self/mounts").read_text()
+    chains = {
+        table: subprocess.run(
+            ["iptables", "-t", table, "-S"], capture_output=True, text=True
+        ).stdout
+        for table in ("filter", "nat")
+    }
+    processes = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(config.state_dir) in text:
+            processes.append(text)
+    return {
+        "bridge": [line for line in links.splitlines() if f" {config.bridge}:" in line],
+        "veth": [line for line in links.splitlines() if f"ve-{config.name}-" in line],
+        "netns": [line for line in netns.splitlines() if line.startswith(f"{config.name}-")],
+        "mounts": [line for line in mounts.splitlines() if str(config.state_dir) in line],
+        "iptables": [
+            line for rules in chains.values() for line in rules.splitlines() if config.chain in line
+        ],
+        "processes": processes,
+    }
+
+
+def test_lab_down_leaves_nothing_behind(lab):
+    before = _host_traces(lab.config)
+    assert before["bridge"] and before["netns"] and before["mounts"] and before["iptables"]
+    down = lab.rig("down")
+    assert down.returncode == 0, down.stdout + down.stderr
+    after = _host_traces(lab.config)
+    assert after == {key: [] for key in after}
+    assert not lab.config.state_dir.exists()
+    assert not lab.config.inventory_path.exists()
