@@ -18,7 +18,7 @@ finally:
 from loadgen import documents, runner
 from loadgen.plugins import saturation, slo
 from loadgen.reset import match_pattern
-from loadgen.shapes import Stage, parse_stages
+from loadgen.shapes import Stage, parse_stages, run_time_over
 from loadgen.shapes.capacity import step_figures
 from rig.errors import RigError
 
@@ -114,6 +114,12 @@ def test_stages_parse_from_text_and_file(tmp_path):
     for bad in ("", "10", "x:10s", "10:10s:0", "-1:5s"):
         with pytest.raises(ValueError):
             parse_stages(bad)
+
+
+def test_shapes_stop_at_run_time_only_when_one_is_given():
+    assert run_time_over(SimpleNamespace(run_time=5), 5.0)
+    assert not run_time_over(SimpleNamespace(run_time=5), 4.9)
+    assert not run_time_over(SimpleNamespace(run_time=None), 1e9)
 
 
 def test_gates_pass_and_fail_in_the_right_direction():

@@ -47,3 +47,9 @@ def parse_stages(text: str, default_spawn_rate: float = 10.0) -> list[Stage]:
     if not stages:
         raise ValueError("no stages given (--stages 10:30s,50:30s)")
     return stages
+
+
+def run_time_over(options, elapsed: float) -> bool:
+    """Whether --run-time (Locust has parsed it to seconds) has passed; shapes stop there."""
+    limit = getattr(options, "run_time", None)
+    return bool(limit) and elapsed >= float(limit)

@@ -16,6 +16,7 @@ from locust.stats import calculate_response_time_percentile
 from locust.util.timespan import parse_timespan
 
 from loadgen.plugins import outputs, slo
+from loadgen.shapes import run_time_over
 
 logger = logging.getLogger(__name__)
 STEP_GATES = ("p95_ms", "p99_ms", "fail_ratio")
@@ -62,7 +63,12 @@ def step_figures(before: dict, after: dict) -> dict:
 
 
 class CapacityShape(LoadTestShape):
-    """Steps of start, start+step, ... users; stops at the first step that misses a gate."""
+    """Steps of start, start+step, ... users; stops at the first step that misses a gate.
+
+    --run-time, when given, ends the search early; --users and --spawn-rate do not apply.
+    """
+
+    use_common_options = True  # we read --run-time (Locust would not apply it to a shape)
 
     def __init__(self):
         super().__init__()
@@ -159,6 +165,8 @@ class CapacityShape(LoadTestShape):
             return None
         step_seconds = self.settings["step_seconds"]
         elapsed = self.get_run_time()
+        if run_time_over(self.runner.environment.parsed_options, elapsed):
+            return self._finish("reached --run-time before a gate broke")
         index = int(elapsed // step_seconds)
         if index != self.index:
             if self.index >= 0:

@@ -4,7 +4,7 @@ import logging
 
 from locust import LoadTestShape, events
 
-from loadgen.shapes import Stage, parse_stages
+from loadgen.shapes import Stage, parse_stages, run_time_over
 
 logger = logging.getLogger(__name__)
 
@@ -20,9 +20,13 @@ def _arguments(parser) -> None:
 
 
 class StepShape(LoadTestShape):
-    """Runs `stages` in order: each is (users, seconds, spawn_rate); None after the last."""
+    """Runs `stages` in order: each is (users, seconds, spawn_rate); None after the last.
+
+    --run-time, when given, cuts the stages short; --users and --spawn-rate do not apply.
+    """
 
     stages: list[Stage] | None = None
+    use_common_options = True  # we read --run-time (Locust would not apply it to a shape)
 
     def tick(self):
         if self.stages is None:
@@ -34,6 +38,8 @@ class StepShape(LoadTestShape):
                 self.runner.environment.process_exit_code = 2
                 self.stages = []
         elapsed = self.get_run_time()
+        if run_time_over(self.runner.environment.parsed_options, elapsed):
+            return None
         for stage in self.stages:
             if elapsed < stage.seconds:
                 return stage.users, stage.spawn_rate
