@@ -79,3 +79,24 @@ def test_master_and_four_workers_count_each_request_once(api, redis_client, tmp_
     # Each POST made exactly one new key: the master neither lost nor doubled a request.
     assert _count(redis_client, "rig:json:*") - json_before == add_json
     assert _count(redis_client, "rig:string:*") - string_before == add_string
+
+
+def test_one_worker_command_can_fork_four_workers(api, tmp_path):
+    run_dir = tmp_path / "run"
+    master_port = free_port()
+    master = runner.master_argv(
+        "small_json", api.url, run_dir, 4, "3s", 4, 4, 0, master_port, ["--only-summary"]
+    )
+    master_log = tmp_path / "master.log"
+    started = [lg.start(master, master_log, tmp_path)]
+    try:
+        worker = runner.worker_argv("127.0.0.1", master_port, processes=4)
+        started.append(lg.start(worker, tmp_path / "workers.log", tmp_path))
+        code = lg.finish(started[0], master_log, timeout=90)
+    finally:
+        for process in started:
+            processes.stop(process)
+    assert code == 0, lg.tail(master_log)
+    verdict = lg.read_json(run_dir / "locust_slo.json")
+    assert verdict["workers"] == 4 and verdict["failures"] == 0
+    assert sum(verdict["load_generator"]["worker_requests"].values()) == verdict["requests"] > 0
