@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import jinja2
 
-from reports import compare, resources
+from reports import compare, figures, resources
 from reports.run_dir import TABLE_COLUMNS, Run
 
 _ENV = jinja2.Environment(
@@ -79,14 +79,14 @@ def _index(series: list[dict]) -> dict[tuple[str, str], dict]:
 
 
 def host_rows(run: Run, metrics: dict) -> list[dict]:
-    figures = _index(metrics["series"])
+    summaries = _index(metrics["series"])
     names = sorted({s["host"] for s in metrics["series"] if s["scope"] == "host"})
     hosts = run.info.get("hosts") or {}
     rows = []
     for name in names:
 
         def get(key, stat, name=name):
-            summary = figures.get((name, key))
+            summary = summaries.get((name, key))
             return summary[stat] if summary else None
 
         rows.append(
@@ -108,13 +108,13 @@ def host_rows(run: Run, metrics: dict) -> list[dict]:
 
 
 def service_rows(metrics: dict) -> list[dict]:
-    figures = _index(metrics["series"])
+    summaries = _index(metrics["series"])
     rows = []
     for service, title in SERVICES:
         for host in sorted({s["host"] for s in metrics["series"] if s["scope"] == service}):
 
             def get(key, stat, host=host):
-                summary = figures.get((host, key))
+                summary = summaries.get((host, key))
                 return summary[stat] if summary else None
 
             extra = []
@@ -156,6 +156,19 @@ def comparison_rows(comparisons: list[compare.Comparison]) -> list[dict]:
     ]
 
 
+def key_figures_line(values: dict) -> str:
+    by_key = {m.key: m for m in compare.METRICS}
+    parts = [
+        f"{compare.format_value(by_key['rps'], values['rps'])} req/s",
+        *(
+            f"{key} {compare.format_value(by_key[key], values[key])} ms"
+            for key in ("p50", "p95", "p99")
+        ),
+        f"{compare.format_value(by_key['fail_ratio'], values['fail_ratio'])} failed",
+    ]
+    return ", ".join(parts)
+
+
 def environment_rows(run: Run) -> list[tuple[str, str]]:
     versions = run.info.get("versions") or {}
     config = run.info.get("config") or {}
@@ -190,6 +203,7 @@ def render_summary(
         "git_rev": cell(run.info.get("git_rev") or "unknown"),
         "target": cell(run.info.get("target") or ""),
         "verdicts": verdicts,
+        "key_figures": key_figures_line(figures.key_figures(run)),
         "table_header": [title for title, _column in TABLE_COLUMNS],
         "table": locust_table(run),
         "failures": [
