@@ -27,6 +27,7 @@ def _times(seconds: list[float]) -> list[datetime]:
 
 def _save(fig, ax, path: Path, ylabel: str) -> None:
     ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0)  # a zero baseline, so the eye does not read noise as a swing
     ax.set_xlabel("time (UTC)")
     ax.grid(True, alpha=0.3)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S"))
