@@ -111,7 +111,8 @@ def from_samples(run: Run, path: Path) -> dict:
 
 
 def collect(run: Run, prometheus_url: str | None = None) -> dict:
-    """Prometheus when a URL is given, else the psutil samples, else an earlier metrics.json."""
+    """Prometheus when a URL is given, else the psutil samples, else an earlier metrics.json,
+    else the Prometheus that run.json names (monitoring.prometheus)."""
     if prometheus_url:
         return from_prometheus(run, prometheus_url)
     samples = run.path / SAMPLES_CSV
@@ -120,6 +121,9 @@ def collect(run: Run, prometheus_url: str | None = None) -> dict:
     previous = read_json(run.path / METRICS_JSON)
     if previous and previous.get("series"):
         return previous
+    named = (run.info.get("monitoring") or {}).get("prometheus")
+    if named:
+        return from_prometheus(run, str(named))
     metrics = _empty(run, "none", "no Prometheus URL given and no samples in the run directory")
     metrics["missing"].append(
         {

@@ -181,3 +181,15 @@ def test_a_busy_load_generator_in_the_metrics_makes_the_run_suspect(results):
     assert report.verdicts["validity"] == "SUSPECT"
     assert "averaged 95 % CPU" in report.verdicts["validity_reasons"][0]
     assert "busiest worker CPU max 95.0 %" in report.summary.read_text()
+
+
+def test_without_url_or_samples_the_prometheus_named_in_run_json_is_asked(results):
+    run = results / RUN_ID
+    (run / "metrics.json").unlink()
+    url = f"http://127.0.0.1:{free_port()}"
+    info = json.loads((run / "run.json").read_text())
+    info["monitoring"]["prometheus"] = url
+    (run / "run.json").write_text(json.dumps(info))
+    text = build.build(run).summary.read_text()
+    assert f"Source: prometheus ({url})" in text
+    assert f"cannot reach Prometheus at {url}" in text
