@@ -107,3 +107,9 @@ def test_cli_reports_a_bad_name_without_a_traceback(capsys):
 def test_cli_prints_the_inventory_path_of_a_named_lab(capsys):
     assert cli.main(["lab", "inventory", "--name", "mon"]) == 0
     assert capsys.readouterr().out.strip().endswith("inventory/lab-in-a-box-mon/hosts.yml")
+
+
+def test_lab_says_it_needs_root(monkeypatch):
+    monkeypatch.setattr(system.os, "geteuid", lambda: 1000)
+    with pytest.raises(RigError, match="needs root"):
+        system.require_root()
