@@ -39,16 +39,16 @@ def panels(dashboard: dict) -> list[dict]:
     return [p for p in found if p.get("type") != "row"]
 
 
-def concrete(expr: str) -> str:
-    for name, value in GRAFANA_VARIABLES.items():
+def concrete(expr: str, rate_interval: str = GRAFANA_VARIABLES["$__rate_interval"]) -> str:
+    for name, value in {**GRAFANA_VARIABLES, "$__rate_interval": rate_interval}.items():
         expr = expr.replace(name, value)
     return expr
 
 
-def dashboard_queries() -> list[tuple[str, str, str]]:
+def dashboard_queries(rate_interval: str = "1m") -> list[tuple[str, str, str]]:
     """(dashboard, panel title, PromQL with Grafana's variables filled in) for every target."""
     return [
-        (name, panel["title"], concrete(target["expr"]))
+        (name, panel["title"], concrete(target["expr"], rate_interval))
         for name, dashboard in load_dashboards().items()
         for panel in panels(dashboard)
         for target in panel.get("targets", [])
