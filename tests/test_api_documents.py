@@ -159,3 +159,10 @@ def test_string_documents_match_keys_written_with_escapes(api):
                   params={"id": doc_id})  # fmt: skip
     got = requests.get(doc_url(api, "string", doc_id), params={"path": "$['café'].x"})
     assert got.json() == [1]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_integers_beyond_64_bits_are_valid_json(api, kind):
+    raw = b'{"big": 123456789012345678901234567890}'
+    created = requests.post(f"{api.url}/api/v1/add_{kind}", data=raw, headers=JSON_HEADERS)
+    assert created.status_code == 201, created.text

@@ -38,7 +38,7 @@ def required_path() -> str:
 
 
 def add_document(kind: str) -> Response:
-    body, _ = read_json_body(request, require_object=True)
+    body = read_json_body(request, require_object=True)
     doc_id = checked_id(request.args.get("id") or str(uuid.uuid4()))
     store(kind).add(doc_id, body)
     return json_response(dumps({"id": doc_id}), 201)
@@ -55,14 +55,14 @@ def get_document(kind: str, doc_id: str) -> Response:
 def patch_document(kind: str, doc_id: str) -> Response:
     checked_id(doc_id)
     path = required_path()
-    value, _ = read_json_body(request, require_object=False)
+    value = read_json_body(request, require_object=False)
     updated = store(kind).set_path(doc_id, path, value)
     return json_response(dumps({"updated": updated}))
 
 
 def put_document(kind: str, doc_id: str) -> Response:
     checked_id(doc_id)
-    body, _ = read_json_body(request, require_object=True)
+    body = read_json_body(request, require_object=True)
     store(kind).replace(doc_id, body)
     return json_response(dumps({"id": doc_id}))
 
