@@ -1,8 +1,11 @@
 """A real master and four real worker processes load the live API; every request counted once."""
 
+import contextlib
+import sys
 import time
 import urllib.request
 
+import psutil
 from prometheus_client.parser import text_string_to_metric_families
 
 from loadgen import runner
@@ -100,3 +103,83 @@ def test_one_worker_command_can_fork_four_workers(api, tmp_path):
     verdict = lg.read_json(run_dir / "locust_slo.json")
     assert verdict["workers"] == 4 and verdict["failures"] == 0
     assert sum(verdict["load_generator"]["worker_requests"].values()) == verdict["requests"] > 0
+
+
+BUSY_LOCUSTFILE = """
+import time
+from locust import User, constant, task
+from loadgen.plugins import prometheus_exporter, slo  # noqa: F401
+
+class BusyUser(User):
+    wait_time = constant(0)
+
+    @task
+    def spin(self):
+        started = time.perf_counter()
+        while time.perf_counter() - started < 0.05:  # pure CPU, as a saturated worker spends it
+            pass
+        self.environment.events.request.fire(
+            request_type="CPU", name="spin", response_time=50, response_length=0,
+            exception=None, context={},
+        )
+"""
+
+
+def _worker_cpu(port: int) -> dict[str, float]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=1) as response:
+            text = response.read().decode()
+    except OSError:
+        return {}
+    return {
+        sample.labels["worker"]: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "locust_worker_cpu_percent"
+    }
+
+
+def test_busy_workers_export_their_real_cpu(tmp_path):
+    locustfile = tmp_path / "busy.py"
+    locustfile.write_text(BUSY_LOCUSTFILE)
+    run_dir = tmp_path / "run"
+    master_port, metrics_port = free_port(), free_port()
+    # Shorter than Locust's own 10 s CPU sampling, whose first reading is always 0.
+    master = [
+        sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-u", "2", "-r", "2",
+        "-t", "8s", "--master", "--master-bind-port", str(master_port), "--expect-workers", "2",
+        "--csv", str(run_dir / "locust"), "--prometheus-port", str(metrics_port), "--only-summary",
+    ]  # fmt: skip
+    master_log = tmp_path / "master.log"
+    started = [lg.start(master, master_log, tmp_path)]
+    exported: dict[str, list[float]] = {}
+    measured: dict[int, list[float]] = {}
+    try:
+        for index in range(2):
+            worker = runner.worker_argv("127.0.0.1", master_port, locustfile=locustfile)
+            started.append(lg.start(worker, tmp_path / f"worker{index}.log", tmp_path))
+        workers = [psutil.Process(process.pid) for process in started[1:]]
+        for process in workers:
+            process.cpu_percent()
+        deadline = time.monotonic() + 90
+        while started[0].poll() is None and time.monotonic() < deadline:
+            time.sleep(1)
+            for process in workers:
+                with contextlib.suppress(psutil.Error):
+                    measured.setdefault(process.pid, []).append(process.cpu_percent())
+            for worker, value in _worker_cpu(metrics_port).items():
+                exported.setdefault(worker, []).append(value)
+        code = lg.finish(started[0], master_log, timeout=30)
+    finally:
+        for process in started:
+            processes.stop(process)
+    assert code == 0, lg.tail(master_log)
+    busy = {pid: max(values) for pid, values in measured.items()}
+    assert len(busy) == 2 and min(busy.values()) > 20, busy  # psutil: the workers were busy
+    peaks = {worker: max(values) for worker, values in exported.items()}
+    assert len(peaks) == 2, exported
+    ceiling = 100 * (psutil.cpu_count() or 1) + 5
+    assert all(10 < peak <= ceiling for peak in peaks.values()), (peaks, busy)
+    guard = lg.read_json(run_dir / "locust_slo.json")["load_generator"]
+    assert sorted(guard["peak_cpu_percent"]) == sorted(peaks)
+    assert all(peak > 10 for peak in guard["peak_cpu_percent"].values()), guard

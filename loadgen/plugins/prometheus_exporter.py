@@ -93,7 +93,7 @@ class LocustCollector:
             "CPU use of each load-generating process (worker id, or local)",
             labels=["worker"],
         )
-        for name, value in saturation.cpu_by_process(runner).items():
+        for name, value in saturation.cpu_by_process(self.environment).items():
             cpu.add_metric([name], value)
         yield cpu
         guard = saturation.guard_of(self.environment)
