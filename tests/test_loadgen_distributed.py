@@ -79,6 +79,17 @@ def test_master_and_four_workers_count_each_request_once(api, redis_client, tmp_
     total = int(rows[("", "Aggregated")]["Request Count"])
     assert int(rows[("", "Aggregated")]["Failure Count"]) == 0
     assert total == add_json + add_string == sum(per_worker.values()) == verdict["requests"]
+    # The CSV's per-name rows add up to its Aggregated row and are the JSON's numbers.
+    per_name = {key: row for key, row in rows.items() if key[1] != "Aggregated"}
+    for column in ("Request Count", "Failure Count"):
+        assert sum(int(row[column]) for row in per_name.values()) == int(
+            rows[("", "Aggregated")][column]
+        )
+    dumped = {(e["method"], e["name"]): e for e in lg.read_json(run_dir / "locust_stats.json")}
+    assert set(dumped) == set(per_name)
+    for key, row in per_name.items():
+        assert int(row["Request Count"]) == dumped[key]["num_requests"] > 0
+        assert int(row["Failure Count"]) == dumped[key]["num_failures"]
     # Each POST made exactly one new key: the master neither lost nor doubled a request.
     assert _count(redis_client, "rig:json:*") - json_before == add_json
     assert _count(redis_client, "rig:string:*") - string_before == add_string

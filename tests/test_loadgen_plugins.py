@@ -199,3 +199,34 @@ def test_a_users_own_locustfile_gets_the_plugins(api, tmp_path):
     ]
     assert int(lg.stats_rows(run_dir)[("GET", "/healthz")]["Request Count"]) > 0
     assert "Prometheus metrics on :" in log.read_text()
+
+
+YIELDING_LOCUSTFILE = (
+    OWN_LOCUSTFILE
+    + """
+import gevent
+from locust import events
+
+@events.quit.add_listener
+def _slow_quit(**_kwargs):
+    gevent.sleep(1.5)  # a plugin that yields after Locust saved --json-file, as any I/O may
+"""
+)
+
+
+def test_csv_per_name_rows_survive_a_plugin_that_yields_at_exit(api, tmp_path):
+    locustfile = tmp_path / "own.py"
+    locustfile.write_text(YIELDING_LOCUSTFILE)
+    run_dir = tmp_path / "run"
+    argv = [
+        sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "-H", api.url,
+        "-u", "2", "-r", "2", "-t", "2s", "--csv", str(run_dir / "locust"),
+        "--json-file", str(run_dir / "locust_stats"), "--prometheus-port", "0", "--only-summary",
+    ]  # fmt: skip
+    log = tmp_path / "locust.log"
+    assert lg.run(argv, log, tmp_path, 60) == 0, lg.tail(log)
+    rows = lg.stats_rows(run_dir)
+    total = int(rows[("", "Aggregated")]["Request Count"])
+    dumped = lg.read_json(run_dir / "locust_stats.json")
+    assert int(rows[("GET", "/healthz")]["Request Count"]) == total > 0
+    assert [(e["name"], e["num_requests"]) for e in dumped] == [("/healthz", total)]

@@ -9,6 +9,7 @@ agrees with locust_stats.json and the SLO verdict.
 """
 
 import csv
+import json
 import logging
 import os
 import time
@@ -77,12 +78,25 @@ class FinalCSV(stats.StatsCSV):
             stats.StatsCSVFileWriter._stats_history_data_rows(self, csv.writer(file), time.time())
 
 
+def save_json(environment, filename: str) -> None:
+    """Locust's --json-file content, written without emptying the statistics as Locust does."""
+    entries = environment.runner.stats.entries.values()
+    rows = [entry.serialize() for entry in entries if entry.num_requests or entry.num_failures]
+    with open(f"{filename}.json", "w") as file:
+        json.dump(rows, file, indent=4)
+
+
 def finalize(environment) -> None:
-    """Make the statistics final and write the CSVs from them; plugins call it before reading.
+    """Make the statistics final and write the CSVs and the JSON from them, once.
 
     A master gets the workers' last reports only when it tells them to quit (Locust waits
-    0.5 s for them), which Locust itself does after the quitting event; so do it here, once.
-    It must run before Locust saves --json-file: that save empties the per-name entries.
+    0.5 s for them), which Locust itself does after the quitting event; so do it here.
+    Locust's own --json-file save empties every per-name entry (it serializes them the way
+    a worker report does) but not the Aggregated one, and its 1-second CSV writer keeps
+    running until the files are closed: a CSV written after that save showed per-name rows
+    of 0 under a correct Aggregated row. So the JSON is written here from the same final
+    statistics and Locust's save is switched off; nothing empties the statistics any more,
+    and whichever writer writes last writes the same numbers.
     """
     if getattr(environment, "loadgen_finalized", False):
         return
@@ -92,6 +106,10 @@ def finalize(environment) -> None:
     prefix = csv_prefix(environment)
     if prefix and os.path.exists(f"{prefix}_stats.csv"):
         FinalCSV(environment, stats.PERCENTILES_TO_REPORT).write(prefix)
+    options = environment.parsed_options
+    if options is not None and getattr(options, "json_file", None):
+        save_json(environment, options.json_file)
+        options.json_file = None  # Locust would save again, emptying the per-name entries
 
 
 @events.quitting.add_listener
