@@ -1,6 +1,7 @@
 """Turns a run, its resource series and its comparison into summary.md (Jinja2 template)."""
 
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import jinja2
 
@@ -70,8 +71,41 @@ def human(value: float | None, unit: str) -> str:
     return f"{value:,.2f}" if abs(value) < 100 else f"{value:,.0f}"
 
 
+# Decimals of each locust_stats.csv column as Locust's web UI shows it; the percentile columns
+# are whole milliseconds in the CSV already and stay as they are.
+DECIMALS = {
+    "Request Count": 0,
+    "Failure Count": 0,
+    "Average Response Time": 1,  # 0 from 100 ms up
+    "Min Response Time": 1,
+    "Max Response Time": 1,
+    "Average Content Size": 0,
+    "Requests/s": 2,
+    "Failures/s": 2,
+}
+WHOLE_MS_FROM = 100
+
+
+def locust_number(column: str, text: str) -> str:
+    """A locust_stats.csv value rounded (half up) as Locust shows it; "N/A" and the like as is."""
+    places = DECIMALS.get(column)
+    try:
+        value = Decimal(text.strip())  # from the CSV's text: no binary rounding on the way
+    except (AttributeError, InvalidOperation):
+        return text
+    if places is None or not value.is_finite():
+        return text
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    if column.endswith("Response Time") and abs(rounded) >= WHOLE_MS_FROM:
+        rounded = value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return str(rounded)
+
+
 def locust_table(run: Run) -> list[list[str]]:
-    return [[cell(row.get(column, "")) for _title, column in TABLE_COLUMNS] for row in run.stats]
+    return [
+        [cell(locust_number(column, row.get(column, ""))) for _title, column in TABLE_COLUMNS]
+        for row in run.stats
+    ]
 
 
 def _index(series: list[dict]) -> dict[tuple[str, str], dict]:
@@ -169,8 +203,22 @@ def key_figures_line(values: dict) -> str:
     return ", ".join(parts)
 
 
+def module_version(value) -> str:
+    """A Redis module's version as MODULE LIST gives it (20803) in dotted form (2.8.3).
+
+    Modules encode major * 10000 + minor * 100 + patch; anything else is returned as is.
+    """
+    text = str(value).strip()
+    if not text.isdigit():
+        return text
+    major, rest = divmod(int(text), 10000)
+    return f"{major}.{rest // 100}.{rest % 100}"
+
+
 def environment_rows(run: Run) -> list[tuple[str, str]]:
-    versions = run.info.get("versions") or {}
+    versions = dict(run.info.get("versions") or {})
+    if "redisjson" in versions:  # run.json files written before it was decoded hold 20803
+        versions["redisjson"] = module_version(versions["redisjson"])
     config = run.info.get("config") or {}
     rows = [(title, versions[key]) for key, title in ENVIRONMENT_FIELDS if key in versions]
     rows += [(title, config[key]) for key, title in CONFIG_FIELDS if key in config]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import redis
 
+from reports.render import module_version
 from rig.paths import REPO_ROOT
 
 
@@ -66,7 +67,7 @@ def versions(redis_url: str) -> dict:
             name = entry.get(b"name", entry.get("name", b""))
             name = name.decode() if isinstance(name, bytes) else str(name)
             if name.lower() == "rejson":
-                found["redisjson"] = str(entry.get(b"ver", entry.get("ver")))
+                found["redisjson"] = module_version(entry.get(b"ver", entry.get("ver")))
         client.close()
     except redis.RedisError as exc:
         found["redis"] = f"unknown ({exc.__class__.__name__})"

@@ -38,6 +38,35 @@ def csv_table(path: Path) -> list[list[str]]:
         return [[row[c] for _t, c in run_dir.TABLE_COLUMNS] for row in csv.DictReader(handle)]
 
 
+def shown_decimals(column: str, value: float) -> int:
+    """Decimals Locust's web UI shows: counts, sizes and whole ms 0; ms 1 below 100; rates 2."""
+    if column.endswith("Response Time"):
+        return 1 if round(value, 1) < 100 else 0
+    return 2 if column.endswith("/s") else 0
+
+
+def assert_table_is_the_csv(table: list[list[str]], path: Path) -> None:
+    """Each summary cell is its CSV value rounded the way Locust shows it; text cells equal."""
+    expected = csv_table(path)
+    assert len(table) == len(expected) and table[-1][1] == "Aggregated"
+    for shown_row, csv_row in zip(table, expected, strict=True):
+        assert len(shown_row) == len(csv_row)
+        for (_title, column), shown, raw in zip(
+            run_dir.TABLE_COLUMNS, shown_row, csv_row, strict=True
+        ):
+            try:
+                value = float(raw)
+            except ValueError:  # Type, Name, "N/A"
+                assert shown == raw, (column, shown, raw)
+                continue
+            if column in ("Median Response Time", "90%", "95%", "99%"):
+                assert shown == raw, (column, shown, raw)  # whole ms in the CSV already
+                continue
+            places = shown_decimals(column, value)
+            assert len(shown.partition(".")[2]) == places, (column, shown, raw)
+            assert abs(float(shown) - value) <= 0.5 * 10**-places + 1e-9, (column, shown, raw)
+
+
 def assert_png(path: Path) -> None:
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
     with Image.open(path) as image:
@@ -77,8 +106,12 @@ def test_index_lists_every_run_newest_first(results):
 def test_summary_table_is_locust_stats_csv(results):
     report = build.build(results / RUN_ID)
     table = summary_table(report.summary.read_text())
-    assert table == csv_table(results / RUN_ID / run_dir.STATS_CSV)
-    assert table[-1][1] == "Aggregated"
+    assert_table_is_the_csv(table, results / RUN_ID / run_dir.STATS_CSV)
+    raw = csv_table(results / RUN_ID / run_dir.STATS_CSV)
+    assert raw[-1][10] == "714.4757519999985"
+    assert table[-1][8:12] == ["59.8", "0.9", "714", "4509"]
+    assert table[1][8] == "130" and table[1][10] == "100"  # 129.88 and 99.96 ms: whole ms
+    assert table[-1][12:] == ["900.01", "0.20"]
 
 
 def test_charts_are_valid_pngs_linked_from_the_summary(results):
@@ -118,7 +151,7 @@ def test_unreachable_prometheus_still_gives_a_report_that_says_why(results):
     assert "## Missing data" in text
     assert f"cannot reach Prometheus at {url}" in text
     assert "CPU per host" in text  # the chart that could not be drawn is named
-    assert summary_table(text) == csv_table(results / RUN_ID / run_dir.STATS_CSV)
+    assert_table_is_the_csv(summary_table(text), results / RUN_ID / run_dir.STATS_CSV)
 
 
 def test_psutil_samples_feed_the_resource_tables(results):
