@@ -3,6 +3,8 @@
 The fast suite: no lab hosts needed. The lab-in-a-box run is in test_lab_e2e.py.
 """
 
+import ast
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -10,6 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from rig.paths import REPO_ROOT
 
@@ -112,3 +116,90 @@ def test_redis_role_refuses_to_run_without_a_password(tmp_path):
         env=env,
     )
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+
+
+def _third_party_imports(folder: Path) -> set[str]:
+    """Top-level modules imported by the code in `folder` that are neither stdlib nor ours."""
+    names = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+    ours = {"app", "loadgen", "rig", "reports", "tests"}
+    return {n for n in names if n not in sys.stdlib_module_names and n not in ours}
+
+
+def _with_dependencies(packages: list[str]) -> set[str]:
+    """The packages and everything they require (as installed here), normalised names."""
+    seen, todo = set(), [canonicalize_name(p) for p in packages]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requirements = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue  # the role's preflight refuses packages without a pin anyway
+        for requirement in requirements:
+            parsed = Requirement(requirement)
+            if parsed.marker is None or parsed.marker.evaluate({"extra": ""}):
+                todo.append(canonicalize_name(parsed.name))
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("role", "variable", "folder"),
+    [("app", "app_python_packages", "app"), ("locust", "locust_python_packages", "loadgen")],
+)
+def test_role_installs_every_package_its_code_imports(role, variable, folder):
+    listed = yaml.safe_load((REPO_ROOT / "roles" / role / "defaults" / "main.yml").read_text())
+    installed = _with_dependencies(listed[variable])
+    distributions = importlib.metadata.packages_distributions()
+    missing = {
+        module: distributions.get(module, [module])
+        for module in _third_party_imports(REPO_ROOT / folder)
+        if not {canonicalize_name(d) for d in distributions.get(module, [module])} & installed
+    }
+    assert missing == {}, f"add to {variable} in roles/{role}/defaults/main.yml"
+
+
+def _own_imports(path: Path, package: str) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            modules.update(a.name for a in node.names if a.name.split(".")[0] == package)
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and (node.module or "").split(".")[0] == package
+        ):
+            modules.add(node.module)
+    return modules
+
+
+def test_locust_role_deploys_every_rig_module_the_load_generator_imports():
+    defaults = yaml.safe_load((REPO_ROOT / "roles/locust/defaults/main.yml").read_text())
+    deployed = [REPO_ROOT / p for p in defaults["locust_source_paths"]]
+
+    def is_deployed(path: Path) -> bool:
+        return any(path == d or d in path.parents for d in deployed)
+
+    todo = list((REPO_ROOT / "loadgen").rglob("*.py"))
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for module in _own_imports(path, "rig"):
+            parts = module.split(".")
+            candidates = [REPO_ROOT.joinpath(*parts).with_suffix(".py")]
+            candidates.append(REPO_ROOT.joinpath(*parts, "__init__.py"))
+            target = next((c for c in candidates if c.exists()), None)
+            assert target is not None, f"{path} imports {module}, which does not exist"
+            assert is_deployed(target), f"{path} imports {module}: add it to locust_source_paths"
+            todo.append(target)
+            todo.append(REPO_ROOT / "rig" / "__init__.py")
