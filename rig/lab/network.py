@@ -13,6 +13,8 @@ from rig.lab.config import LabConfig, LabHost
 from rig.lab.system import run, succeeds
 
 IP_FORWARD = Path("/proc/sys/net/ipv4/ip_forward")
+# -w: wait for the xtables lock when another lab (or a firewall tool) changes rules meanwhile.
+IPTABLES = ("iptables", "-w")
 
 
 def check_subnet_free(lab: LabConfig) -> None:
@@ -62,23 +64,23 @@ _HOOKS = {"filter": "FORWARD", "nat": "POSTROUTING"}
 
 def add_firewall(lab: LabConfig) -> None:
     for table, hook in _HOOKS.items():
-        run(["iptables", "-t", table, "-N", lab.chain])
-        run(["iptables", "-t", table, "-I", hook, "1", "-j", lab.chain])
+        run([*IPTABLES, "-t", table, "-N", lab.chain])
+        run([*IPTABLES, "-t", table, "-I", hook, "1", "-j", lab.chain])
     for table, rule in _chain_rules(lab):
-        run(["iptables", "-t", table, "-A", lab.chain, *rule])
+        run([*IPTABLES, "-t", table, "-A", lab.chain, *rule])
 
 
 def remove_firewall(lab: LabConfig) -> None:
     for table, hook in _HOOKS.items():
-        while succeeds(["iptables", "-t", table, "-C", hook, "-j", lab.chain]):
-            run(["iptables", "-t", table, "-D", hook, "-j", lab.chain])
+        while succeeds([*IPTABLES, "-t", table, "-C", hook, "-j", lab.chain]):
+            run([*IPTABLES, "-t", table, "-D", hook, "-j", lab.chain])
         if chain_exists(lab, table):
-            run(["iptables", "-t", table, "-F", lab.chain])
-            run(["iptables", "-t", table, "-X", lab.chain])
+            run([*IPTABLES, "-t", table, "-F", lab.chain])
+            run([*IPTABLES, "-t", table, "-X", lab.chain])
 
 
 def chain_exists(lab: LabConfig, table: str) -> bool:
-    return succeeds(["iptables", "-t", table, "-n", "-L", lab.chain])
+    return succeeds([*IPTABLES, "-t", table, "-n", "-L", lab.chain])
 
 
 def enable_forwarding(lab: LabConfig) -> None:
