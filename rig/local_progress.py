@@ -1,10 +1,49 @@
 """The progress line of `rig local`, read from the Locust master's Prometheus exporter."""
 
 import time
+from collections import deque
 from typing import TextIO
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
+
+RATE_WINDOW = 10.0  # seconds of request counts kept; no change for this long reads as 0
+REPORT_SECONDS = 3.0  # Locust's WORKER_REPORT_INTERVAL
+
+
+class RequestRate:
+    """Requests per second now, from the master's request counter.
+
+    The counter moves only when a worker report arrives (every 3 s per worker), so the rate
+    is taken from the latest change back to the latest one at least a report interval
+    before it: every worker's report is then counted once. Locust's own current RPS is a
+    10-second average that lags by 2-3 s and reads 0 for the first seconds of load.
+    """
+
+    def __init__(self, window: float = RATE_WINDOW, span: float = REPORT_SECONDS):
+        self.window = window
+        self.span = span
+        self.changes: deque[tuple[float, float]] = deque()  # (when first seen, count)
+
+    def add(self, now: float, count: float) -> None:
+        if not self.changes or count != self.changes[-1][1]:
+            self.changes.append((now, count))
+        # Keep one change from before the window: the start of the oldest stretch in it.
+        while len(self.changes) > 2 and self.changes[1][0] < now - self.window:
+            self.changes.popleft()
+
+    def rate(self, now: float) -> float | None:
+        """None until a first report arrived; 0 when the count stood still for a window."""
+        if len(self.changes) < 2:
+            return None
+        t1, c1 = self.changes[-1]
+        if now - t1 > self.window:
+            return 0.0
+        t0, c0 = self.changes[0]
+        for t, c in self.changes:
+            if t <= t1 - self.span:
+                t0, c0 = t, c
+        return (c1 - c0) / (t1 - t0)
 
 
 class Progress:
@@ -14,11 +53,13 @@ class Progress:
         self.out = out
         self.metrics_url = metrics_url
         self.total = total
-        self.started = time.monotonic()
+        self.load_started: float | None = None  # when users were first seen
+        self.rate = RequestRate()
+        self.figures: dict[str, float] = {}
         self.tty = out.isatty()
         self._last_print = 0.0
 
-    def _figures(self) -> dict[str, float]:
+    def _scrape(self) -> dict[str, float]:
         try:
             text = requests.get(self.metrics_url, timeout=1).text
         except requests.RequestException:
@@ -26,26 +67,46 @@ class Progress:
         figures: dict[str, float] = {}
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
-                if sample.name in ("locust_users", "locust_current_rps", "locust_workers"):
+                if sample.name in ("locust_users", "locust_workers"):
                     figures[sample.name] = sample.value
-                elif sample.name == "locust_failures_total":
-                    figures["failures"] = figures.get("failures", 0.0) + sample.value
+                elif sample.name in ("locust_requests_total", "locust_failures_total"):
+                    figures[sample.name] = figures.get(sample.name, 0.0) + sample.value
         return figures
+
+    def sample(self, now: float) -> None:
+        """Read the exporter; every call (twice a second) sharpens the request rate."""
+        figures = self._scrape()
+        if not figures:
+            return
+        self.figures = figures
+        if self.load_started is None and figures.get("locust_users", 0) > 0:
+            self.load_started = now
+        if self.load_started is not None:
+            self.rate.add(now, figures.get("locust_requests_total", 0.0))
+
+    def line(self, now: float) -> str:
+        f = self.figures
+        total = f"/{self.total}" if self.total else ""
+        if self.load_started is None:
+            clock = "starting"
+        else:
+            clock = f"{now - self.load_started:4.0f}{total} s"
+        rps = self.rate.rate(now)
+        return (
+            f"[{clock}] workers {f.get('locust_workers', 0):.0f}  "
+            f"users {f.get('locust_users', 0):.0f}  "
+            f"RPS {'—' if rps is None else f'{rps:.1f}'}  "
+            f"failures {f.get('locust_failures_total', 0):.0f}"
+        )
 
     def update(self) -> None:
         now = time.monotonic()
+        self.sample(now)
         # A terminal gets a live line; a log file a line every 10 s, not a flood.
         if now - self._last_print < (1.0 if self.tty else 10.0):
             return
         self._last_print = now
-        f = self._figures()
-        elapsed = now - self.started
-        total = f"/{self.total}" if self.total else ""
-        line = (
-            f"[{elapsed:4.0f}{total} s] workers {f.get('locust_workers', 0):.0f}  "
-            f"users {f.get('locust_users', 0):.0f}  RPS {f.get('locust_current_rps', 0):.1f}  "
-            f"failures {f.get('failures', 0):.0f}"
-        )
+        line = self.line(now)
         self.out.write(("\r" + line + "\x1b[K") if self.tty else line + "\n")
         self.out.flush()
 

@@ -6,6 +6,7 @@ it can check afterwards that none of them, and none of their ports, is left behi
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from reports import run_dir
 from rig.paths import REPO_ROOT
 from rig.ports import port_is_open
 from tests.support import require_binary
-from tests.test_report import assert_png, csv_table, summary_table
+from tests.test_report import assert_png, assert_table_is_the_csv, summary_table
 
 pytestmark = pytest.mark.live
 RUN_TIME = "20s"
@@ -102,7 +103,7 @@ def figure(path: Path, key: str) -> float:
 
 def check_report(path: Path) -> str:
     text = (path / run_dir.SUMMARY_MD).read_text()
-    assert summary_table(text) == csv_table(path / run_dir.STATS_CSV)
+    assert_table_is_the_csv(summary_table(text), path / run_dir.STATS_CSV)
     for name in ("throughput.png", "latency.png", "cpu.png"):
         assert_png(path / "charts" / name)
     for key in ("cpu_percent", "mem_used_bytes", "redis_ops_per_s", "redis_used_memory_bytes",
@@ -110,6 +111,11 @@ def check_report(path: Path) -> str:
         assert figure(path, key) > 0, f"{key} is missing or zero in {path}"
     assert "| local |" in text and "| Redis | local |" in text
     return text
+
+
+def progress_rps(out: str) -> list[float]:
+    """The RPS of every progress line printed while users were running."""
+    return [float(m) for m in re.findall(r"^\[ *\d+/\d+ s\] .* RPS ([0-9.]+) ", out, re.M)]
 
 
 def test_rig_local_with_prometheus_writes_a_report_and_compares_a_second_run(tmp_path):
@@ -125,6 +131,9 @@ def test_rig_local_with_prometheus_writes_a_report_and_compares_a_second_run(tmp
     text = check_report(first)
     assert "Source: prometheus" in text
     assert "No earlier run of this scenario" in text
+    assert progress_rps(out) and max(progress_rps(out)) > 0, out  # the current rate, not 0
+    busiest = re.search(r"busiest worker CPU max ([0-9.]+) %", text)
+    assert busiest and float(busiest.group(1)) > 0, text  # the workers' own CPU, exported
     assert not (first / "prometheus" / "tsdb").exists()  # no Prometheus data is left behind
     assert watched.leftovers() == []
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from reports import build, run_dir
+from reports import build, charts, run_dir
 from rig import cli
 from rig.ports import free_port
 
@@ -226,3 +226,24 @@ def test_without_url_or_samples_the_prometheus_named_in_run_json_is_asked(result
     text = build.build(run).summary.read_text()
     assert f"Source: prometheus ({url})" in text
     assert f"cannot reach Prometheus at {url}" in text
+
+
+def test_throughput_starts_with_the_load_and_follows_the_counts():
+    # A master's history: no users for 2 s, then four workers' reports every 3 s.
+    rows = []
+    for second in range(12):
+        users = 0 if second < 2 else 50
+        count = 0 if second < 4 else 1500 * ((second - 1) // 3)
+        rows.append({"Timestamp": str(1000 + second), "User Count": str(users),
+                     "Name": "Aggregated", "Requests/s": "0.000000",
+                     "Total Request Count": str(count), "Total Failure Count": "0"})  # fmt: skip
+    times, requests, failures = charts.count_rates(rows)
+    assert times[0] == 1001  # the last second without users: where the load began
+    assert times == [1001, 1004, 1007, 1010]
+    assert requests == [500, 500, 500, 500] and set(failures) == {0}
+    # Two workers reporting 1 s apart: stretches of 3 s count each of them once.
+    for row in rows:
+        second = int(row["Timestamp"]) - 1000
+        row["Total Request Count"] = str(750 * ((second - 1) // 3) + 750 * (second // 3))
+    times, requests, _failures = charts.count_rates(rows)
+    assert times[0] == 1001 and requests[1:-1] == [500] * (len(requests) - 2)
