@@ -163,3 +163,13 @@ def test_reset_pattern_escapes_globs_and_refuses_empty_prefix():
     assert match_pattern("a*b?[c]") == r"a\*b\?\[c\]*"
     with pytest.raises(RigError, match="empty prefix"):
         match_pattern("")
+
+
+def test_worker_reports_carry_the_cpu_the_guard_judges():
+    guard = saturation.Guard(threshold=90, seconds=5)
+    guard.tally("w1", {"stats_total": {"num_requests": 10}, saturation.CPU_KEY: 42.5})
+    guard.tally("w1", {"stats_total": {"num_requests": 5}, saturation.CPU_KEY: 17.0})
+    guard.tally("w2", {"stats_total": {"num_requests": 3}})  # a worker without the plugin
+    assert guard.cpu_now == {"w1": 17.0}
+    assert guard.report()["peak_cpu_percent"] == {"w1": 42.5}
+    assert guard.workers() == ["w1", "w2"] and guard.worker_requests["w1"] == 15

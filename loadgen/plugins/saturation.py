@@ -128,7 +128,7 @@ def cpu_by_process(environment) -> dict[str, float]:
         return {}
     if isinstance(runner, MasterRunner):
         return {w.id: guard.cpu_now[w.id] for w in runner.clients.values() if w.id in guard.cpu_now}
-    return {name: cpu for name, cpu in guard.cpu_now.items() if name == "local"}
+    return {"local": guard.cpu_now["local"]} if "local" in guard.cpu_now else {}
 
 
 def _sample_self(environment, guard: Guard, meter: CpuMeter) -> None:
@@ -145,9 +145,11 @@ def _start(environment, runner=None, **_kwargs) -> None:
         return
     if isinstance(runner, WorkerRunner):
         meter = CpuMeter()
-        environment.events.report_to_master.add_listener(
-            lambda data, **_kw: data.__setitem__(CPU_KEY, meter.read())
-        )
+
+        def _send_cpu(data: dict, **_kw) -> None:
+            data[CPU_KEY] = meter.read()  # CPU since the previous report, 3 s by default
+
+        environment.events.report_to_master.add_listener(_send_cpu)
         return
     opts = environment.parsed_options
     guard = Guard(threshold=opts.saturation_cpu_percent, seconds=opts.saturation_seconds)
