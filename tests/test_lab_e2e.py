@@ -2,9 +2,11 @@
 host -> a reboot of the app host -> `rig lab down` leaves nothing behind.
 
 Marker `lab` (skip locally with -m "not lab"); needs root, systemd-container and debootstrap.
-The lab has a name of its own, so a developer's default lab can stay up meanwhile.
+The lab has a name of its own (one per checkout), so a developer's default lab can stay up
+meanwhile.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -25,7 +27,8 @@ from tests.support import require_binary, require_root
 pytestmark = pytest.mark.lab
 
 BIN = Path(sys.executable).parent
-LAB_NAME = "rigtest"
+# One lab per checkout, so a CI clone and a developer's checkout can run this side by side.
+LAB_NAME = "e2e" + hashlib.sha1(str(REPO_ROOT).encode()).hexdigest()[:5]
 HOSTS = "app,loadgen"
 SCENARIO = "mixed"
 RUN_ID = "e2e-15s"
