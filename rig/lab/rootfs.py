@@ -72,7 +72,17 @@ def ensure_rootfs(cache_dir: Path) -> tuple[Path, bool]:
             return target, False
         _build(target, cache_dir)
         done.write_text(json.dumps({"suite": SUITE, "packages": PACKAGES}) + "\n")
+        _remove_stale_images(cache_dir, keep=target)
     return target, True
+
+
+def _remove_stale_images(cache_dir: Path, keep: Path) -> None:
+    """Images of an older package list go, unless a running lab still has one mounted."""
+    mounts = Path("/proc/self/mounts").read_text()
+    for image in cache_dir.glob(f"rootfs-{SUITE}-*"):
+        if image.is_dir() and image != keep and f"lowerdir={image}," not in mounts:
+            image.with_name(image.name + ".ok").unlink(missing_ok=True)
+            shutil.rmtree(image, ignore_errors=True)
 
 
 def _build(target: Path, cache_dir: Path) -> None:
