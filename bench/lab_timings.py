@@ -83,7 +83,7 @@ def main() -> int:
             shutil.rmtree(cache, ignore_errors=True)
     print(f"lab-in-a-box timings, hosts {args.hosts}")
     for what, seconds, aim in rows:
-        print(f"  {what:<50} {seconds:7.1f} s  {aim}")
+        print(f"  {what:<56} {seconds:7.1f} s  {aim}")
     return 0
 
 
