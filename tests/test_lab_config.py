@@ -5,7 +5,7 @@ import yaml
 
 from rig import cli
 from rig.errors import RigError
-from rig.lab import inventory, system
+from rig.lab import inventory, rootfs, system
 from rig.lab.config import INVENTORY_ROOT, LabConfig, groups_of
 
 
@@ -113,3 +113,19 @@ def test_lab_says_it_needs_root(monkeypatch):
     monkeypatch.setattr(system.os, "geteuid", lambda: 1000)
     with pytest.raises(RigError, match="needs root"):
         system.require_root()
+
+
+def test_stale_base_images_are_removed_but_not_the_new_one(tmp_path):
+    old, new = tmp_path / "rootfs-bookworm-old000000000", tmp_path / "rootfs-bookworm-new0000000000"
+    for image in (old, new):
+        (image / "etc").mkdir(parents=True)
+        image.with_name(image.name + ".ok").write_text("{}")
+    rootfs._remove_stale_images(tmp_path, keep=new)
+    assert not old.exists() and not old.with_name(old.name + ".ok").exists()
+    assert new.is_dir() and new.with_name(new.name + ".ok").exists()
+
+
+def test_base_image_key_changes_with_the_package_list(monkeypatch):
+    before = rootfs.cache_key()
+    monkeypatch.setattr(rootfs, "PACKAGES", (*rootfs.PACKAGES, "htop"))
+    assert rootfs.cache_key() != before
