@@ -6,76 +6,30 @@ The lab has a name of its own (one per checkout), so a developer's default lab c
 meanwhile.
 """
 
-import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from rig.lab.config import LabConfig
 from rig.paths import REPO_ROOT
-from tests.support import require_binary, require_root
+from tests.lab_support import changed_tasks, lab_name, poll, recap, running_lab
 
 pytestmark = pytest.mark.lab
 
-BIN = Path(sys.executable).parent
-# One lab per checkout, so a CI clone and a developer's checkout can run this side by side.
-LAB_NAME = "e2e" + hashlib.sha1(str(REPO_ROOT).encode()).hexdigest()[:5]
+LAB_NAME = lab_name("e2e")
 HOSTS = "app,loadgen"
 SCENARIO = "mixed"
 RUN_ID = "e2e-15s"
-RECAP = re.compile(
-    r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+"
-    r"unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)",
-    re.MULTILINE,
-)
-
 
 # What the app and locust roles deploy; a frozen copy keeps both site.yml runs on the same code
 # while the working tree changes underneath.
 SOURCE_PATHS = ("pyproject.toml", "app", "loadgen", "rig")
-
-
-@dataclass
-class Lab:
-    config: LabConfig
-    source: Path
-
-    def rig(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        argv = [str(BIN / "rig"), "lab", args[0], "--name", LAB_NAME, *args[1:]]
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-
-    def ssh(self, host: str, command: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        return self.rig("ssh", host, command, timeout=timeout)
-
-    def playbook(self, playbook: str = "site.yml") -> tuple[subprocess.CompletedProcess, float]:
-        env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
-        env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-        argv = [str(BIN / "ansible-playbook"), "-i", str(self.config.inventory_dir), playbook]
-        argv += ["-e", f"app_source_dir={self.source}", "-e", f"locust_source_dir={self.source}"]
-        started = time.monotonic()
-        result = subprocess.run(
-            argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=900, env=env
-        )
-        return result, time.monotonic() - started
-
-    def url(self, host: str, path: str) -> str:
-        return f"http://{self.config.host(host).address}:8000{path}"
-
-
-def recap(output: str) -> dict[str, dict[str, int]]:
-    return {
-        m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")}
-        for m in RECAP.finditer(output)
-    }
 
 
 def http_json(url: str, data: dict | None = None, timeout: float = 5.0):
@@ -85,19 +39,6 @@ def http_json(url: str, data: dict | None = None, timeout: float = 5.0):
     )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return response.status, json.loads(response.read() or b"null")
-
-
-def poll(probe, timeout: float, what: str, interval: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = probe()
-        except OSError:
-            value = None
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"{what} did not happen within {timeout:.0f} s")
 
 
 def snapshot(destination: Path) -> Path:
@@ -111,35 +52,16 @@ def snapshot(destination: Path) -> Path:
     return destination
 
 
-def changed_tasks(output: str) -> list[str]:
-    """The task headers followed by a `changed:` line, to say what was not idempotent."""
-    found, task = [], None
-    for line in output.splitlines():
-        if line.startswith("TASK ["):
-            task = line.split("]")[0] + "]"
-        elif line.startswith("changed:") and task and task not in found:
-            found.append(task)
-    return found
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    require_root("lab-in-a-box creates bridges, namespaces, mounts and iptables rules")
-    require_binary("systemd-nspawn", "systemd-container")
-    require_binary("debootstrap", "debootstrap")
-    require_binary("iptables", "iptables")
     source = snapshot(tmp_path_factory.mktemp("checkout"))
-    the_lab = Lab(LabConfig.from_options(name=LAB_NAME, hosts=HOSTS), source)
-    if the_lab.config.state_file.exists():  # left over from an interrupted run
-        the_lab.rig("down")
-    started = time.monotonic()
-    up = the_lab.rig("up", "--hosts", HOSTS, timeout=600)
-    assert up.returncode == 0, up.stdout + up.stderr
-    print(f"\nrig lab up: {time.monotonic() - started:.1f} s\n{up.stdout}")
-    try:
+    frozen_code = {"app_source_dir": str(source), "locust_source_dir": str(source)}
+    with running_lab(LAB_NAME, HOSTS, extra_vars=frozen_code) as the_lab:
         yield the_lab
-    finally:
-        the_lab.rig("down")
+
+
+def url(lab, host: str, path: str) -> str:
+    return f"http://{lab.config.host(host).address}:8000{path}"
 
 
 def test_lab_up_writes_an_inventory_with_the_groups(lab):
@@ -193,9 +115,9 @@ def test_loadgen_master_runs_a_15s_scenario_with_4_workers_and_no_failures(lab):
 
 def test_app_host_reboot_brings_back_redis_data_and_the_api(lab):
     document = {"e2e": {"reboot": True, "marker": f"{time.time():.6f}"}}
-    status, created = http_json(lab.url("app", "/api/v1/add_json"), document)
+    status, created = http_json(url(lab, "app", "/api/v1/add_json"), document)
     assert status == 201
-    doc_url = lab.url("app", f"/api/v1/json/{created['id']}")
+    doc_url = url(lab, "app", f"/api/v1/json/{created['id']}")
 
     lab.ssh("app", "touch /run/rig-e2e-before-reboot && systemctl reboot", timeout=30)
     started = time.monotonic()
@@ -204,7 +126,7 @@ def test_app_host_reboot_brings_back_redis_data_and_the_api(lab):
         120,
         "the app host's reboot",
     )
-    poll(lambda: http_json(lab.url("app", "/readyz"))[0] == 200, 120, "the API's /readyz")
+    poll(lambda: http_json(url(lab, "app", "/readyz"))[0] == 200, 120, "the API's /readyz")
     print(f"\napp host reboot until /readyz: {time.monotonic() - started:.1f} s")
     status, body = http_json(doc_url)
     assert status == 200

@@ -11,10 +11,7 @@ Prometheus instead.
 
 import csv
 import json
-import os
 import re
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -25,78 +22,18 @@ from pathlib import Path
 import pytest
 import yaml
 
-from rig.lab.config import LabConfig
 from rig.paths import REPO_ROOT
-from tests.support import require_binary, require_root
+from tests.lab_support import LabDriver, changed_tasks, lab_name, poll, recap, running_lab, tail
 from tests.test_dashboards_static import dashboard_queries
 
 pytestmark = pytest.mark.lab
 
-BIN = Path(sys.executable).parent
-LAB_NAME = "montest"
+LAB_NAME = lab_name("mon")
 HOSTS = ("app", "loadgen", "monitor")
 SCENARIO = "post_15k"
 RUN_TIME_S = 20
 NIGHTLY_RESULTS = "/var/lib/rig-nightly/results"
 LAB_GROUP_VARS = REPO_ROOT / "inventory" / "lab-in-a-box" / "group_vars" / "monitoring.yml"
-RECAP = re.compile(
-    r"^(?P<host>\S+)\s+:\s+ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+"
-    r"unreachable=(?P<unreachable>\d+)\s+failed=(?P<failed>\d+)",
-    re.MULTILINE,
-)
-
-
-@dataclass
-class Lab:
-    config: LabConfig
-    results: Path
-
-    def rig(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-        argv = [str(BIN / "rig"), "lab", args[0], "--name", LAB_NAME, *args[1:]]
-        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
-
-    def ssh(self, host: str, command: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        return self.rig("ssh", host, command, timeout=timeout)
-
-    def playbook(
-        self, playbook: str, extra: dict | None = None, timeout: float = 900
-    ) -> tuple[subprocess.CompletedProcess, float]:
-        env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
-        env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-        argv = [str(BIN / "ansible-playbook"), "-i", str(self.config.inventory_dir), playbook]
-        if extra:
-            argv += ["-e", json.dumps(extra)]
-        started = time.monotonic()
-        result = subprocess.run(
-            argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, env=env
-        )
-        return result, time.monotonic() - started
-
-    @property
-    def prometheus(self) -> str:
-        return f"http://{self.config.host('monitor').address}:9090"
-
-
-def recap(output: str) -> dict[str, dict[str, int]]:
-    return {
-        m["host"]: {k: int(m[k]) for k in ("ok", "changed", "unreachable", "failed")}
-        for m in RECAP.finditer(output)
-    }
-
-
-def changed_tasks(output: str) -> list[str]:
-    """'TASK name: changed line' for every change a play reported."""
-    found, task = [], ""
-    for line in output.splitlines():
-        if line.startswith("TASK ["):
-            task = line.strip(" *")
-        elif line.startswith("changed:"):
-            found.append(f"{task}: {line}")
-    return found
-
-
-def tail(result: subprocess.CompletedProcess) -> str:
-    return result.stdout[-8000:] + result.stderr[-3000:]
 
 
 def prom_api(base: str, path: str, **params) -> dict:
@@ -111,43 +48,26 @@ def instant(base: str, expr: str, at: float) -> list[dict]:
     return prom_api(base, "query", query=expr, time=at)["result"]
 
 
-def poll(probe, timeout: float, what: str, interval: float = 1.0):
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        try:
-            value = probe()
-        except (OSError, urllib.error.URLError):
-            value = None
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"{what} did not happen within {timeout:.0f} s (last: {value})")
-
-
 def csv_rows(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
 
 
+@dataclass
+class MonitoringLab(LabDriver):
+    # Where benchmark.yml fetches runs and report.yml writes index.md.
+    results: Path = Path()
+
+    @property
+    def prometheus(self) -> str:
+        return f"http://{self.config.host('monitor').address}:9090"
+
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    require_root("lab-in-a-box creates bridges, namespaces, mounts and iptables rules")
-    require_binary("systemd-nspawn", "systemd-container")
-    require_binary("debootstrap", "debootstrap")
-    require_binary("iptables", "iptables")
-    the_lab = Lab(
-        LabConfig.from_options(name=LAB_NAME, hosts=",".join(HOSTS)),
-        tmp_path_factory.mktemp("results"),
-    )
-    if the_lab.config.state_file.exists():  # left over from an interrupted run
-        the_lab.rig("down")
-    up = the_lab.rig("up", "--hosts", ",".join(HOSTS), timeout=600)
-    assert up.returncode == 0, up.stdout + up.stderr
-    try:
+    results = tmp_path_factory.mktemp("results")
+    with running_lab(LAB_NAME, ",".join(HOSTS), MonitoringLab, results=results) as the_lab:
         yield the_lab
-    finally:
-        the_lab.rig("down")
 
 
 @pytest.fixture(scope="module")
