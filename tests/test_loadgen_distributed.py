@@ -18,18 +18,18 @@ def _count(client, pattern: str) -> int:
     return sum(1 for _ in client.scan_iter(match=pattern, count=1000))
 
 
-def _scrape(port: int) -> dict[str, float]:
+def _samples(port: int) -> list:
+    """Every sample the master's exporter shows now; none while it is not up yet."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=1) as response:
             text = response.read().decode()
     except OSError:
-        return {}
-    return {
-        sample.name: sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if not sample.labels
-    }
+        return []
+    return [sample for family in text_string_to_metric_families(text) for sample in family.samples]
+
+
+def _scrape(port: int) -> dict[str, float]:
+    return {sample.name: sample.value for sample in _samples(port) if not sample.labels}
 
 
 def test_master_and_four_workers_count_each_request_once(api, redis_client, tmp_path):
@@ -137,15 +137,9 @@ class BusyUser(User):
 
 
 def _worker_cpu(port: int) -> dict[str, float]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=1) as response:
-            text = response.read().decode()
-    except OSError:
-        return {}
     return {
         sample.labels["worker"]: sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
+        for sample in _samples(port)
         if sample.name == "locust_worker_cpu_percent"
     }
 
