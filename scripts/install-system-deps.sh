@@ -5,9 +5,9 @@ set -euo pipefail
 
 packages=(
   python3-venv make git openssh-client
-  redis-server                       # the Redis that RedisJSON (rejson.so) is loaded into
+  redis-server redis-tools           # the Redis that RedisJSON (rejson.so) is loaded into
   prometheus prometheus-node-exporter prometheus-redis-exporter prometheus-process-exporter
-  systemd-container debootstrap iptables zstd   # lab-in-a-box
+  systemd-container debootstrap iptables iproute2 zstd   # lab-in-a-box
   wrk                                # raw HTTP baseline in bench/
 )
 
