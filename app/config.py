@@ -24,12 +24,24 @@ def env_int(name: str, default: int, minimum: int = 1) -> int:
     return value
 
 
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes"):
+        return True
+    if raw.lower() in ("0", "false", "no"):
+        return False
+    raise ValueError(f"{name} must be 1 or 0 (true/false, yes/no), not {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     key_prefix: str = "rig:"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     redis_timeout_seconds: float = 2.0
+    redis_cluster: bool = False
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -44,4 +56,5 @@ class Settings:
             key_prefix=prefix,
             max_body_bytes=env_int("RIG_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
             redis_timeout_seconds=env_int("RIG_REDIS_TIMEOUT_MS", 2000) / 1000,
+            redis_cluster=env_bool("RIG_REDIS_CLUSTER", False),
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import redis
 
+from app.cluster import ClusterConnections
 from app.connections import Connections
 from app.errors import ApiError
 from app.jsonbody import dumps
@@ -138,14 +139,16 @@ class Scripts:
 class Stores:
     """Both stores over one client; built lazily so each forked worker gets its own pool."""
 
-    def __init__(self, redis_url: str, prefix: str, timeout: float):
+    def __init__(self, redis_url: str, prefix: str, timeout: float, cluster: bool = False):
         self._config = (redis_url, prefix, timeout)
+        self.cluster = cluster
         self._pid = None
         self._lock = threading.Lock()
 
     def _build(self) -> None:
         redis_url, prefix, timeout = self._config
-        self.redis = Connections(redis_url, timeout)
+        connections = ClusterConnections if self.cluster else Connections
+        self.redis = connections(redis_url, timeout)
         scripts = Scripts(self.redis)
         self.json = JsonDocuments(self.redis, prefix, scripts)
         self.string = StringDocuments(self.redis, prefix, scripts)

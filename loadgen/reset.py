@@ -1,4 +1,8 @@
-"""Deletes the rig's own keys (SCAN MATCH <prefix>* + UNLINK in batches), never anything else."""
+"""Deletes the rig's own keys (SCAN MATCH <prefix>* + UNLINK in batches), never anything else.
+
+Against a Redis Cluster (found with INFO cluster) every primary is scanned on its own and each
+key is unlinked alone (pipelined), since one UNLINK may not span hash slots.
+"""
 
 import re
 
@@ -17,22 +21,48 @@ def match_pattern(prefix: str) -> str:
 
 
 def reset(redis_url: str, prefix: str = "rig:", batch: int = BATCH) -> int:
-    """Delete every key under `prefix`; returns how many were deleted."""
+    """Delete every key under `prefix` (on every primary of a cluster); how many were deleted."""
     pattern = match_pattern(prefix)
-    raw_prefix = prefix.encode()
     try:
         client = redis.Redis.from_url(redis_url)
-        deleted = 0
-        pending: list[bytes] = []
-        for key in client.scan_iter(match=pattern, count=batch):
-            if key.startswith(raw_prefix):  # belt and braces: only our own keys
-                pending.append(key)
-            if len(pending) >= batch:
-                deleted += client.unlink(*pending)
-                pending.clear()
-        if pending:
-            deleted += client.unlink(*pending)
-        client.close()
+        try:
+            if client.info("cluster").get("cluster_enabled"):
+                return sum(
+                    _reset_node(node, pattern, prefix, batch, one_key_per_command=True)
+                    for node in _primaries(redis_url)
+                )
+            return _reset_node(client, pattern, prefix, batch, one_key_per_command=False)
+        finally:
+            client.close()
     except (redis.RedisError, ValueError) as exc:
         raise RigError(f"reset of {redis_url}: {exc}") from exc
+
+
+def _primaries(redis_url: str) -> list[redis.Redis]:
+    """A client per primary (redis-py's cluster client discovers them from any node)."""
+    cluster = redis.RedisCluster.from_url(redis_url)
+    return [cluster.get_redis_connection(node) for node in cluster.get_primaries()]
+
+
+def _reset_node(client, pattern: str, prefix: str, batch: int, one_key_per_command: bool) -> int:
+    raw_prefix = prefix.encode()
+    deleted = 0
+    pending: list[bytes] = []
+    for key in client.scan_iter(match=pattern, count=batch):
+        if key.startswith(raw_prefix):  # belt and braces: only our own keys
+            pending.append(key)
+        if len(pending) >= batch:
+            deleted += _unlink(client, pending, one_key_per_command)
+            pending.clear()
+    if pending:
+        deleted += _unlink(client, pending, one_key_per_command)
     return deleted
+
+
+def _unlink(client: redis.Redis, keys: list[bytes], one_key_per_command: bool) -> int:
+    if not one_key_per_command:
+        return client.unlink(*keys)
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.unlink(key)
+    return sum(pipe.execute())

@@ -8,7 +8,7 @@ import os
 import pytest
 import redis as redis_py
 
-from rig import redis_server, serve
+from rig import redis_cluster, redis_server, serve
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -63,3 +63,29 @@ def start_api(json_redis, tmp_path):
     yield _start
     for running in started:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def json_redis_cluster():
+    """A real Redis Cluster of 3 primaries with the JSON module, for the whole session."""
+    cluster = redis_cluster.start(3)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def cluster_api(json_redis_cluster, tmp_path_factory):
+    """The API (2 gthread workers) speaking to the session's cluster (RIG_REDIS_CLUSTER=1)."""
+    log = tmp_path_factory.mktemp("cluster-api") / "gunicorn.log"
+    running = serve.start(
+        json_redis_cluster.url,
+        settings={
+            "RIG_REDIS_CLUSTER": "1",
+            "RIG_WORKERS": "2",
+            "RIG_WORKER_CLASS": "gthread",
+            "RIG_THREADS": "4",
+        },
+        log_path=log,
+    )
+    yield running
+    running.stop()
