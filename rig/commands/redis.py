@@ -1,4 +1,4 @@
-"""`rig redis`: a Redis with the JSON module (or a cluster of them) in the foreground, until Ctrl-C."""
+"""`rig redis`: a Redis with the JSON module, or a cluster of them, in the foreground."""
 
 import argparse
 from pathlib import Path
