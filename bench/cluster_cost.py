@@ -67,8 +67,10 @@ def main(argv=None) -> int:
     doc_path = workdir / "doc.json"
     doc_path.write_bytes(doc)
     scripts = {e.name: wrk_script(e, doc_path, workdir) for e in chosen}
-    print(f"API (1 gevent worker) on CPU {api_cpus or 'any'}; Redis, cluster and wrk on "
-          f"CPU {other_cpus or 'any'}; {args.repeat} x {args.duration} s, wrk -c{args.connections}")  # fmt: skip
+    print(
+        f"API (1 gevent worker) on CPU {api_cpus or 'any'}; Redis, cluster and wrk on CPU "
+        f"{other_cpus or 'any'}; {args.repeat} x {args.duration} s, -c{args.connections}"
+    )
     single = redis_server.start(data_dir=workdir / "single")
     cluster = redis_cluster.start(3, data_dir=workdir / "cluster")
     for pid in [single.process.pid, *(node.process.pid for node in cluster.nodes)]:
@@ -84,8 +86,10 @@ def main(argv=None) -> int:
                 settings = {"RIG_WORKER_CLASS": "gevent", "RIG_WORKERS": "1", **extra}
                 api = serve.start(url, settings=settings, log_path=workdir / f"api-{tier}.log")
                 try:
-                    for proc in [psutil.Process(api.process.pid),
-                                 *psutil.Process(api.process.pid).children(recursive=True)]:
+                    for proc in [
+                        psutil.Process(api.process.pid),
+                        *psutil.Process(api.process.pid).children(recursive=True),
+                    ]:
                         proc.cpu_affinity([int(api_cpus)]) if api_cpus else None  # fmt: skip
                     for endpoint in chosen:
                         seed(clients[tier], doc)

@@ -9,6 +9,7 @@ packages=(
   prometheus prometheus-node-exporter prometheus-redis-exporter prometheus-process-exporter
   systemd-container debootstrap iptables iproute2 zstd   # lab-in-a-box
   wrk                                # raw HTTP baseline in bench/
+  haproxy                            # the load balancer of `rig local --app-instances N`
 )
 
 missing=()
