@@ -3,7 +3,20 @@
 from dataclasses import dataclass
 from pathlib import Path
 
-from reports import charts, compare, figures, history, render, resources, run_dir, verdict
+from reports import (
+    bottleneck,
+    bottleneck_facts,
+    charts,
+    compare,
+    figures,
+    history,
+    queries,
+    render,
+    resources,
+    run_dir,
+    tiers,
+    verdict,
+)
 
 
 @dataclass
@@ -22,6 +35,15 @@ def _busiest_worker_cpu(metrics: dict) -> float | None:
         if s["key"] == "locust_worker_max_cpu_percent" and s["points"]
     ]
     return max(values) if values else None
+
+
+def _tiers(run: run_dir.Run, metrics: dict) -> dict:
+    """Per-backend and per-shard figures from the same Prometheus, over the same window."""
+    scrape = float((run.info.get("monitoring") or {}).get("scrape_interval", 15))
+    step = metrics.get("step") or scrape
+    window = queries.rate_window(scrape, step)
+    hosts = run.info.get("hosts") or {}
+    return tiers.collect(hosts, metrics["detail"], run.start, run.end, step, window)
 
 
 def _charts(run: run_dir.Run, metrics: dict, missing: list[dict]) -> list[tuple[str, str]]:
@@ -48,6 +70,8 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
     run = run_dir.load(Path(path))
     results_dir = Path(results_dir) if results_dir else run.path.parent
     metrics = resources.collect(run, prometheus_url)
+    if metrics["source"] == "prometheus" and "tiers" not in metrics:
+        metrics["tiers"] = _tiers(run, metrics)
     # Chart gaps are listed with the metric gaps but not stored in metrics.json, which a
     # later rebuild may reuse.
     missing = list(metrics["missing"])
@@ -59,12 +83,15 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
         compare.compare_all([figures.key_figures(r) for r in earlier], current) if earlier else []
     )
     slo, slo_lines = verdict.slo_verdict(run)
-    validity, reasons = verdict.validity(run, current, _busiest_worker_cpu(metrics))
+    busiest = _busiest_worker_cpu(metrics)
+    validity, reasons = verdict.validity(run, current, busiest)
+    guard = bool(((run.slo or {}).get("load_generator") or {}).get("flagged"))
     verdicts = {
         "slo": slo,
         "slo_lines": slo_lines,
         "validity": validity,
         "validity_reasons": reasons,
+        "bottleneck": bottleneck.line(bottleneck_facts.facts(run.info, metrics, busiest, guard)),
     }
 
     run_dir.write_json(run.path / run_dir.METRICS_JSON, metrics)
@@ -80,6 +107,7 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
         "validity": validity,
         "figures": current,
         "regressions": [c.metric.key for c in comparisons if c.status == "REGRESSION"],
+        "bottleneck": verdicts["bottleneck"],
     }
     run_dir.write_json(run.path / run_dir.RUN_JSON, info)
     index = history.write_index(results_dir)

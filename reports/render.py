@@ -5,7 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import jinja2
 
-from reports import compare, figures, resources
+from reports import compare, figures, resources, tiers
 from reports.run_dir import TABLE_COLUMNS, Run
 
 _ENV = jinja2.Environment(
@@ -176,6 +176,48 @@ def service_rows(metrics: dict) -> list[dict]:
     return rows
 
 
+def tier_context(data: dict) -> dict:
+    """The load-balancer and shard sections, formatted (empty lists hide them)."""
+    shown = tiers.summary(data)
+
+    def ratio(value):
+        return "—" if value is None else f"{value:.2f}"
+
+    return {
+        "backends": [
+            {
+                "name": cell(b["name"]),
+                "rps": human(b["requests_per_s"], "ops/s"),
+                "share": human(b["share_percent"], "%"),
+                "response_ms": human(b["response_ms"], ""),
+                "errors": human(b["errors_5xx_per_s"], ""),
+            }
+            for b in shown["backends"]
+        ],
+        "backend_evenness": ratio(shown["backend_evenness"]),
+        "balancers": [
+            {
+                "host": cell(b["host"]),
+                "cpu": human(b.get("cpu_percent"), "%"),
+                "added_ms": human(b.get("added_ms"), ""),
+            }
+            for b in shown["balancers"]
+        ],
+        "shards": [
+            {
+                "name": cell(s["name"]),
+                "ops": human(s.get("ops_per_s"), "ops/s"),
+                "cpu": human(s.get("main_thread_cpu_percent"), "%"),
+                "memory": human(s.get("used_memory_bytes"), "bytes"),
+                "key_count": human(s.get("keys"), "ops/s"),
+            }
+            for s in shown["shards"]
+        ],
+        "key_evenness": ratio(shown["key_evenness"]),
+        "ops_evenness": ratio(shown["ops_evenness"]),
+    }
+
+
 def comparison_rows(comparisons: list[compare.Comparison]) -> list[dict]:
     return [
         {
@@ -267,6 +309,7 @@ def render_summary(
         "baseline_runs": [cell(r) for r in baseline_runs],
         "environment": environment_rows(run),
         "missing": [(cell(m["what"]), cell(m["why"])) for m in missing],
+        "tiers": tier_context(metrics.get("tiers") or {}),
     }
     return _ENV.get_template("summary.md.j2").render(context)
 
