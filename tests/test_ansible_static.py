@@ -18,8 +18,9 @@ from packaging.utils import canonicalize_name
 from rig.paths import REPO_ROOT
 
 BIN = Path(sys.executable).parent
-OWN_ROLES = ["common", "redis", "app", "locust"]
-PLAYBOOKS = ["site.yml", "playbooks/redis.yml", "playbooks/app.yml", "playbooks/loadgen.yml"]
+OWN_ROLES = ["common", "redis", "app", "locust", "haproxy"]
+PLAYBOOKS = ["site.yml", "playbooks/redis.yml", "playbooks/app.yml", "playbooks/loadgen.yml",
+             "playbooks/loadbalancer.yml"]  # fmt: skip
 EXAMPLE_INVENTORY = REPO_ROOT / "inventory" / "lab"
 
 
