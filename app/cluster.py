@@ -57,8 +57,7 @@ def parse_slots(reply, default_host: str) -> list[tuple[int, int, str, int]]:
 
 def command_key(args: tuple) -> bytes:
     """The one key of an API command: after the name, or after EVALSHA's sha and key count."""
-    name = args[0].upper() if isinstance(args[0], str) else args[0].decode().upper()
-    key = args[3] if name in ("EVALSHA", "EVAL") else args[1]
+    key = args[3] if args[0] in ("EVALSHA", "EVAL", b"EVALSHA", b"EVAL") else args[1]
     return key.encode() if isinstance(key, str) else key
 
 
@@ -83,25 +82,42 @@ class ClusterConnections:
         return self.call_for_key(command_key(args), *args)
 
     def call_for_key(self, key: bytes, *args):
+        """The fast path: one CRC, one list index, the owner's connections; the rest is rare."""
         slot = key_slot(key)
-        address = self._owner(slot)
-        asking = False
+        if self._stale or not self._slots:
+            self._refresh()
+        address = self._slots[slot] if self._slots else None
+        if address is None:
+            raise ClusterUnavailable(f"no primary serves slot {slot}")
+        connections = self._nodes.get(address) or self.node(address)
+        try:
+            return connections.call(*args)
+        except redis.exceptions.AskError as exc:  # MOVED is an AskError too
+            return self._redirected(slot, exc, args)
+        except (redis.exceptions.ClusterDownError, redis.exceptions.TryAgainError) as exc:
+            self._stale = True
+            raise ClusterUnavailable(f"slot {slot}: {exc}") from None
+        except (redis.ConnectionError, redis.TimeoutError):
+            self._stale = True  # a failover may have moved the slot: read the map again
+            raise
+
+    def _redirected(self, slot: int, exc: redis.exceptions.AskError, args: tuple):
+        """Follow MOVED (slot map read again) and ASK (one-off ASKING), a few times at most."""
         for _ in range(MAX_REDIRECTS):
             try:
-                if asking:
-                    return self._ask(address, args)
-                return self.node(address).call(*args)
-            except redis.exceptions.MovedError as exc:
+                if isinstance(exc, redis.exceptions.MovedError):
+                    self._stale = True
+                    self._refresh(force=True)
+                    address = self._owner(slot, fallback=(exc.host, exc.port))
+                    return self.node(address).call(*args)
+                return self._ask((exc.host, exc.port), args)
+            except redis.exceptions.AskError as again:
+                exc = again
+            except (redis.exceptions.ClusterDownError, redis.exceptions.TryAgainError) as down:
                 self._stale = True
-                self._refresh(force=True)
-                address = self._owner(slot, fallback=(exc.host, exc.port))
-            except redis.exceptions.AskError as exc:
-                address, asking = (exc.host, exc.port), True
-            except (redis.exceptions.ClusterDownError, redis.exceptions.TryAgainError) as exc:
-                self._stale = True
-                raise ClusterUnavailable(f"slot {slot}: {exc}") from None
+                raise ClusterUnavailable(f"slot {slot}: {down}") from None
             except (redis.ConnectionError, redis.TimeoutError):
-                self._stale = True  # a failover may have moved the slot: read the map again
+                self._stale = True
                 raise
         raise ClusterUnavailable(f"slot {slot}: redirected more than {MAX_REDIRECTS} times")
 
