@@ -176,3 +176,13 @@ def test_cluster_mode_against_a_single_redis_gives_503_not_500(start_api, json_r
     response = requests.get(f"{api.url}/api/v1/json/anything")
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "redis_unavailable"
+
+
+def test_rig_seed_through_the_api_fills_every_primary(cluster_api, json_redis_cluster):
+    from rig import cli
+
+    assert cli.main(["seed", "--host", cluster_api.url, "--count", "30", "--size", "small"]) == 0
+    for port in json_redis_cluster.ports:
+        node = redis.Redis(port=port)
+        assert list(node.scan_iter(match="rig:json:seed-*", count=1000)), f"no seed keys on {port}"
+        assert list(node.scan_iter(match="rig:string:seed-*", count=1000))
