@@ -149,6 +149,19 @@ def start_app_tier(
 def scrape_jobs(data: DataTier, app: AppTier, exporter_address: str | None, labels: dict) -> list:
     """Prometheus jobs beyond the single-box ones: HAProxy, and Redis once per shard."""
     jobs = []
+    if len(app.apis) > 1:
+        # Every instance's own /metrics; a label tells them apart (same job and instance
+        # labels would make Prometheus keep only one of them).
+        jobs.append(
+            {
+                "job_name": "app",
+                "static_configs": [
+                    {"targets": [f"127.0.0.1:{api.port}"],
+                     "labels": {**labels, "backend": f"app{index + 1}"}}
+                    for index, api in enumerate(app.apis)
+                ],
+            }
+        )  # fmt: skip
     if app.balancer:
         jobs.append(
             {

@@ -46,7 +46,7 @@ def _prometheus(tmp_path, jobs):
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     wait_until(lambda: http_ok(f"{url}/-/ready"), 60, "prometheus")
-    wait_until(lambda: _all_targets_scraped(url, expected=4), 30, "every target scraped once")
+    wait_until(lambda: _all_targets_scraped(url, expected=6), 30, "every target scraped once")
     return proc, url
 
 
@@ -64,7 +64,7 @@ def test_tier_figures_come_from_haproxy_and_every_shard(tiers_up, tmp_path):
     exporter_proc = processes.spawn([exporter, "-web.listen-address", f"127.0.0.1:{port}"])
     labels = {"instance": "local"}
     jobs = scaleout.scrape_jobs(data, app, f"127.0.0.1:{port}", labels)
-    assert [job["job_name"] for job in jobs] == ["haproxy", "redis"]
+    assert [job["job_name"] for job in jobs] == ["app", "haproxy", "redis"]
     prom, url = _prometheus(tmp_path, jobs)
     try:
         start = time.time()
