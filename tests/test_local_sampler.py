@@ -7,7 +7,7 @@ import time
 
 import redis as redis_py
 
-from rig import local_sampler
+from rig.local import sampler as local_sampler
 
 BUSY = "import time\nend = time.time() + 30\nwhile time.time() < end: pass"
 

@@ -11,11 +11,14 @@ from pathlib import Path
 import pytest
 import redis
 
-from rig import cli, local
+from reports.verdict import validity
+from rig import cli
+from rig.local import plan, results
 from rig.ports import free_port
-from rundir import fingerprint, history, runinfo
-from rundir.errors import RunDirError
+from rundir import fingerprint, history, outcome, runinfo, timespan
+from rundir.errors import RigError, RunDirError
 from rundir.files import HISTORY_CSV, RUN_JSON
+from rundir.load import Run
 
 FIXTURE_RUN = Path(__file__).parent / "fixtures/report/results/20251126T233320Z-post_15k"
 RIG = Path(sys.executable).parent / "rig"
@@ -31,11 +34,11 @@ def _run_dir(parent: Path, name: str) -> Path:
 
 
 def test_local_and_the_role_command_write_byte_identical_run_json(json_redis, tmp_path):
-    the_plan = local.plan(local.LocalOptions(scenario="post_15k", results_dir=tmp_path / "local"))
+    the_plan = plan.plan(plan.LocalOptions(scenario="post_15k", results_dir=tmp_path / "local"))
     shutil.copytree(FIXTURE_RUN, the_plan.path)
     (the_plan.path / RUN_JSON).unlink()
     monitoring = {"source": "psutil", "scrape_interval": 1, "targets": {}}
-    local.run_info(
+    results.run_info(
         the_plan,
         LAUNCHED,
         FINISHED,
@@ -265,3 +268,47 @@ def test_the_benchmark_role_writes_run_json_through_rig_run_info(json_redis, tmp
     assert info.versions["redisjson"] == fingerprint.redis_versions(json_redis.url)["redisjson"]
     assert info.monitoring["prometheus"] == "http://localhost:9090"
     assert json_redis.url not in done.stdout  # the URL may hold the Redis password
+
+
+DURATIONS = ["0", "90", "90s", "5m", "1h", "1m30s", "2h3m4s", "1h30s", "007s", "", " ", "h",
+             "1x", "1s1m", "1.5s", "-1", "1m 30s", "٣", "1d", "s", "ms"]  # fmt: skip
+
+
+def test_parse_duration_agrees_with_locusts_own_parser():
+    # Locust's parser, in a process of its own: importing locust monkey-patches the importer.
+    code = (
+        "import json, sys\nfrom locust.util.timespan import parse_timespan\nout = {}\n"
+        "for text in json.loads(sys.argv[1]):\n"
+        "    try: out[text] = parse_timespan(text)\n"
+        "    except ValueError: out[text] = None\n"
+        "print(json.dumps(out))"
+    )
+    argv = [sys.executable, "-c", code, json.dumps(DURATIONS)]
+    locusts = json.loads(subprocess.run(argv, capture_output=True, text=True, check=True).stdout)
+    for text in DURATIONS:
+        try:
+            ours = timespan.parse_duration(text)
+        except RigError:
+            ours = None
+        if ours is not None:  # what we accept, Locust accepts the same way
+            assert locusts[text] == ours, text
+        elif text.strip() and text.isascii():  # stricter only about blanks and non-ASCII digits
+            assert locusts[text] is None, text
+
+
+@pytest.mark.parametrize(
+    ("slo", "busiest", "verdict"),
+    [
+        (None, 85.0, "VALID"),  # the default limit, 90 %
+        (None, 95.0, "SUSPECT"),
+        ({"load_generator": {"flagged": False, "cpu_threshold_percent": 80}}, 85.0, "SUSPECT"),
+        ({"load_generator": {"flagged": False, "cpu_threshold_percent": 97.5}}, 95.0, "VALID"),
+        ({"load_generator": {"cpu_threshold_percent": "high"}}, 95.0, "SUSPECT"),
+    ],
+)
+def test_the_validity_verdict_uses_the_cpu_limit_the_guard_recorded(slo, busiest, verdict):
+    run = Run(path=FIXTURE_RUN, info={"start": 1, "end": 2}, stats=[], slo=slo)
+    found, reasons = validity(run, {"requests": 5000, "fail_ratio": 0.0}, busiest)
+    assert found == verdict, reasons
+    limit = outcome.saturation_threshold(slo)
+    assert all(f"limit {limit:g} %" in reason for reason in reasons)
