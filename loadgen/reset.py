@@ -5,6 +5,7 @@ key is unlinked alone (pipelined), since one UNLINK may not span hash slots.
 """
 
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
@@ -18,6 +19,19 @@ def match_pattern(prefix: str) -> str:
     if not prefix:
         raise RigError("refusing to reset with an empty prefix: that would delete every key")
     return re.sub(r"([*?\[\]\\])", r"\\\1", prefix) + "*"
+
+
+def shown_url(redis_url: str) -> str:
+    """The URL as it may appear in messages and logs: its password replaced by ***."""
+    try:
+        parts = urlsplit(redis_url)
+        if parts.password is None:
+            return redis_url
+    except ValueError:
+        return "the Redis URL"
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 def reset(redis_url: str, prefix: str = "rig:", batch: int = BATCH) -> int:
@@ -35,7 +49,8 @@ def reset(redis_url: str, prefix: str = "rig:", batch: int = BATCH) -> int:
         finally:
             client.close()
     except (redis.RedisError, ValueError) as exc:
-        raise RigError(f"reset of {redis_url}: {exc}") from exc
+        message = str(exc).replace(redis_url, shown_url(redis_url))
+        raise RigError(f"reset of {shown_url(redis_url)}: {message}") from None
 
 
 def _primaries(redis_url: str) -> list[redis.Redis]:
