@@ -48,7 +48,8 @@ class DataTier:
 
     def died(self) -> list[str]:
         return [
-            f"Redis on port {node.port} exited during the run (code {node.process.poll()})"
+            f"Redis on port {node.port} exited during the run (code {node.process.poll()}); "
+            f"see logs/{'redis-' + str(node.port) if self.cluster else 'redis'}.log"
             for node in self.nodes
             if node.process.poll() is not None
         ]
@@ -93,13 +94,16 @@ class AppTier:
         )
 
     def died(self) -> list[str]:
+        several = len(self.apis) > 1
         found = [
-            f"API instance {index + 1} exited during the run (code {api.process.poll()})"
+            f"the API{f' instance {index + 1}' if several else ''} (Gunicorn) exited during the "
+            f"run (code {api.process.poll()}); see logs/api{f'-{index + 1}' if several else ''}.log"
             for index, api in enumerate(self.apis)
             if api.process.poll() is not None
         ]
         if self.balancer and self.balancer.process.poll() is not None:
-            found.append(f"HAProxy exited during the run (code {self.balancer.process.poll()})")
+            code = self.balancer.process.poll()
+            found.append(f"HAProxy exited during the run (code {code}); see logs/haproxy.log")
         return found
 
     def stop(self) -> None:

@@ -68,6 +68,20 @@ def register(subparsers) -> None:
         action="store_true",
         help="keep Prometheus' data in RUN_DIR/prometheus/tsdb (default: removed after the report)",
     )
+    parser.add_argument(
+        "--app-instances",
+        type=int,
+        default=1,
+        metavar="N",
+        help="API instances; more than one runs them behind a local HAProxy (default 1)",
+    )
+    parser.add_argument(
+        "--redis-cluster",
+        type=int,
+        default=0,
+        metavar="N",
+        help="a local Redis Cluster of N primaries instead of one Redis",
+    )
     parser.set_defaults(func=run)
 
 
@@ -84,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
         app_workers=args.app_workers,
         threads=args.threads,
         keep_tsdb=args.keep_tsdb,
+        app_instances=args.app_instances,
+        redis_cluster=args.redis_cluster,
     )
     result = bench.run(options)
     print(result.summary)

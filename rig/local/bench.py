@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from loadgen import runner
-from rig import processes, redis_server, serve
+from rig import processes, scaleout, serve
 from rig.errors import RigError
 from rig.local import monitor, results, sampler
 from rig.local.plan import LocalOptions, Plan, plan
@@ -83,12 +83,14 @@ class _Bench:
     def run(self) -> results.LocalResult:
         p = self.plan
         self.say(f"run {p.run_id}: results in {p.path}")
-        self.db = redis_server.start(log_path=p.logs / "redis.log")
-        self.stack.callback(self.db.stop)
+        self.data = scaleout.start_data_tier(self.opts.redis_cluster, p.logs)
+        self.stack.callback(self.data.stop)
+        self.db = self.data.nodes[0]
         self.api_name = f"rig-api-{p.run_id}"
-        self.api = self._start_api()
-        self.stack.callback(self.api.stop)
-        self.say(f"Redis {self.db.url} ({self.db.binary.name}), API {self.api.url}")
+        self.app = scaleout.start_app_tier(self.opts.app_instances, self._start_api, p.path, p.logs)
+        self.stack.callback(self.app.stop)
+        self.api = self.app.apis[0]
+        self.say(f"{self.data.describe()}, {self.app.describe()}")
         self.stack.callback(self._stop_locust)
         self._start_monitoring()
         launched, finished = self._run_locust()
@@ -103,8 +105,9 @@ class _Bench:
             p,
             launched,
             finished,
-            target=self.api.url,
+            target=self.app.target,
             redis_url=self.db.url,
+            scaleout=(self.data, self.app),
             locust_exit_code=self.master.returncode if self.master else None,
             monitoring=self._monitoring_facts(),
             prometheus_url=self.monitoring.url if self.monitoring else None,
@@ -115,13 +118,13 @@ class _Bench:
         self.say(f"SLO {verdicts['slo']}, run {verdicts['validity']}{reasons}")
         return result
 
-    def _start_api(self) -> serve.RunningApi:
+    def _start_api(self, index: int, log: Path) -> serve.RunningApi:
         """Gunicorn as `rig serve` runs it, named so process-exporter can tell it apart."""
-        log = self.plan.logs / "api.log"
         settings = {
             "RIG_WORKER_CLASS": self.opts.worker_class,
             "RIG_WORKERS": str(self.opts.app_workers),
             "RIG_THREADS": str(self.opts.threads),
+            **self.data.api_settings,
         }
         try:
             return serve.start(
@@ -129,7 +132,7 @@ class _Bench:
                 settings=settings,
                 log_path=log,
                 timeout=API_START_SECONDS,
-                name=self.api_name,
+                name=f"{self.api_name}-{index + 1}" if index else self.api_name,
                 ready_path="/readyz",  # Redis reachable and its JSON module loaded
             )
         except (RuntimeError, TimeoutError) as exc:
@@ -138,7 +141,13 @@ class _Bench:
     def _start_monitoring(self) -> None:
         absent = monitor.missing_binaries()
         if self.opts.prometheus and not absent:
-            groups = monitor.ProcessGroups(self.api_name, self.db.port, self.master_port)
+            groups = monitor.ProcessGroups(
+                self.api_name,
+                self.db.port,
+                self.master_port,
+                redis_ports=tuple(self.data.ports),
+                haproxy_config=str(self.app.balancer.config_path) if self.app.balancer else "",
+            )
             self.monitoring = monitor.start(
                 self.plan.work,
                 self.plan.logs,
@@ -146,6 +155,9 @@ class _Bench:
                 f"127.0.0.1:{self.api.port}",
                 f"127.0.0.1:{self.locust_metrics_port}",
                 groups,
+                extra_jobs=lambda exporter: scaleout.scrape_jobs(
+                    self.data, self.app, exporter, {"instance": monitor.INSTANCE}
+                ),
             )
             self.stack.callback(self.monitoring.stop)
             targets = ", ".join(self.monitoring.targets)
@@ -160,8 +172,8 @@ class _Bench:
         self.sampler = sampler.Sampler(
             self.plan.path,
             groups={
-                "api": lambda: [self.api.process.pid],
-                "redis": lambda: [self.db.process.pid],
+                "api": lambda: self.app.api_pids,
+                "redis": lambda: self.data.pids,
                 "locust": lambda: [p.pid for p in [self.master, *self.workers] if p],
             },
             workers=lambda: [p.pid for p in self.workers],
@@ -180,14 +192,7 @@ class _Bench:
 
     def _incidents(self) -> list[str]:
         """Servers that died under load: the figures then measure errors, not the service."""
-        found = []
-        for name, proc, log in (
-            ("the API (Gunicorn)", self.api.process, "api.log"),
-            ("Redis", self.db.process, "redis.log"),
-        ):
-            code = proc.poll()
-            if code is not None:
-                found.append(f"{name} exited during the run (code {code}); see logs/{log}")
+        found = self.data.died() + self.app.died()
         code = self.master.returncode if self.master else None
         if results.locust_failed(code):
             found.append(f"the Locust master failed (code {code}); see logs/locust_master.log")
@@ -202,7 +207,7 @@ class _Bench:
         p, env = self.plan, _child_env()
         argv = runner.master_argv(
             self.opts.scenario,
-            self.api.url,
+            self.app.target,
             p.path,
             self.opts.workers,
             run_time=p.run_time,

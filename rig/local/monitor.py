@@ -40,16 +40,25 @@ class ProcessGroups:
     api_name: str  # Gunicorn's --name, present in the master's and workers' command lines
     redis_port: int
     locust_master_port: int
+    redis_ports: tuple[int, ...] = ()  # every primary of a local cluster
+    haproxy_config: str = ""  # the balancer's config path, when one runs
 
     def config(self) -> dict:
         port = self.locust_master_port
+        redis_ports = "|".join(str(p) for p in (self.redis_ports or (self.redis_port,)))
+        balancer = (
+            [{"name": "haproxy", "comm": ["haproxy"], "cmdline": [re.escape(self.haproxy_config)]}]
+            if self.haproxy_config
+            else []
+        )
         return {
             "process_names": [
+                *balancer,
                 {"name": "api", "cmdline": [re.escape(self.api_name)]},
                 {
                     "name": "redis",
                     "comm": ["redis-server", "valkey-server"],
-                    "cmdline": [rf":{self.redis_port}\b"],
+                    "cmdline": [rf":({redis_ports})\b"],
                 },
                 # The master binds the port, the workers connect to it.
                 {"name": "locust", "cmdline": [rf"--master(-bind)?-port {port}\b"]},
@@ -88,14 +97,19 @@ def _wait(probe, what: str, proc: subprocess.Popen, log: Path, timeout: float = 
         raise RigError(f"{exc}; see {log}") from None
 
 
-def prometheus_config(targets: dict[str, str], scrape_interval: int) -> dict:
+def prometheus_config(
+    targets: dict[str, str], scrape_interval: int, extra_jobs: list[dict] = ()
+) -> dict:
+    """One job per target; an extra job (balancer, per-shard Redis) replaces one of its name."""
+    replaced = {job["job_name"] for job in extra_jobs}
     jobs = [
         {
             "job_name": job,
             "static_configs": [{"targets": [address], "labels": {"instance": INSTANCE}}],
         }
         for job, address in targets.items()
-    ]
+        if job not in replaced
+    ] + list(extra_jobs)
     return {
         "global": {
             "scrape_interval": f"{scrape_interval}s",
@@ -114,6 +128,7 @@ def start(
     locust_address: str,
     groups: ProcessGroups,
     scrape_interval: int = SCRAPE_INTERVAL,
+    extra_jobs=None,
 ) -> Monitoring:
     """Start the exporters that are installed, then Prometheus scraping them and the rig."""
     absent = missing_binaries()
@@ -157,7 +172,9 @@ def start(
 
         port = free_port()
         config = work_dir / "prometheus.yml"
-        config.write_text(yaml.safe_dump(prometheus_config(targets, scrape_interval)))
+        # Extra jobs from the scale-out tiers, given the redis_exporter's address (or None).
+        extra = extra_jobs(targets.get("redis")) if extra_jobs else []
+        config.write_text(yaml.safe_dump(prometheus_config(targets, scrape_interval, extra)))
         prom_log = log_dir / "prometheus.log"
         prom = processes.spawn(
             [

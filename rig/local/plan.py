@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from loadgen import runner
+from rig import redis_cluster, scaleout
 from rig.errors import RigError
 from rig.paths import DEFAULT_RESULTS_DIR
 from rundir.files import LOGS_DIR
@@ -25,6 +26,8 @@ class LocalOptions:
     app_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     threads: int = 4
     keep_tsdb: bool = False
+    app_instances: int = 1  # more than one: HAProxy in front of them (rig/scaleout.py)
+    redis_cluster: int = 0  # primaries of a local Redis Cluster; 0: one Redis
 
 
 @dataclass
@@ -56,6 +59,9 @@ def plan(opts: LocalOptions) -> Plan:
         raise RigError("--users must be at least 1")
     if opts.spawn_rate is not None and opts.spawn_rate <= 0:
         raise RigError("--spawn-rate must be above 0")
+    scaleout.check_instances(opts.app_instances)
+    if opts.redis_cluster:
+        redis_cluster.slot_ranges(opts.redis_cluster)  # RigError for an impossible count
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{opts.scenario}"
     path = Path(opts.results_dir).resolve() / run_id
     if path.exists():

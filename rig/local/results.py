@@ -38,6 +38,7 @@ def run_info(
     monitoring: dict,
     versions: dict,
     incidents: list[str],
+    scaleout: tuple | None = None,
 ) -> runinfo.RunInfo:
     """run.json of a local run: the same rundir.runinfo.make() as `rig run-info` (the role)."""
     opts, settings = the_plan.opts, the_plan.settings
@@ -60,11 +61,13 @@ def run_info(
             "workers": opts.app_workers,
             "threads": opts.threads,
             "locust_exit_code": locust_exit_code,
+            "app_instances": opts.app_instances,
+            "redis_cluster": opts.redis_cluster,
         },
         # One box: the rig's traffic is all on lo, and other interfaces carry other things.
         hosts={
             HOST: {
-                "roles": ROLES,
+                "roles": ROLES + (["loadbalancer"] if scaleout and scaleout[1].balancer else []),
                 "instance": INSTANCE,
                 "network_devices": "lo",
                 "network_exclude": "",
@@ -87,6 +90,7 @@ def finish(
     monitoring: dict,
     prometheus_url: str | None,
     incidents: list[str],
+    scaleout: tuple | None = None,
 ) -> LocalResult:
     """Write run.json, build the report; the exit code says what `rig local` found."""
     run_info(
@@ -98,6 +102,7 @@ def finish(
         monitoring=monitoring,
         versions=fingerprint.versions(redis_url),
         incidents=incidents,
+        scaleout=scaleout,
     ).write(the_plan.path)
     report = build.build(the_plan.path, prometheus_url, the_plan.path.parent)
     slo = report.verdicts["slo"]
