@@ -11,9 +11,8 @@ from reports import run_dir
 from tests.support import require_binary
 from tests.test_local_live import run_local
 
-pytestmark = pytest.mark.live
 
-
+@pytest.mark.live
 def test_two_instances_behind_haproxy_over_a_cluster_report_every_tier(tmp_path):
     for name, package in [
         ("haproxy", "haproxy"),
@@ -41,3 +40,21 @@ def test_two_instances_behind_haproxy_over_a_cluster_report_every_tier(tmp_path)
     assert "## Load balancer" in text and "## Redis shards" in text
     assert re.search(r"^\| Bottleneck \| \S", text, re.M), text
     assert watched.leftovers() == []
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "message"),
+    [
+        ("--app-instances", "0", "--app-instances must be 1 to"),
+        ("--app-instances", "99", "--app-instances must be 1 to"),
+        ("--redis-cluster", "-1", "a local cluster has 1 to"),
+        ("--redis-cluster", "17", "a local cluster has 1 to"),
+    ],
+)
+def test_impossible_tier_sizes_are_refused_before_anything_starts(tmp_path, capsys, flag,
+                                                                  value, message):  # fmt: skip
+    from rig import cli
+
+    assert cli.main(["local", "--results-dir", str(tmp_path), flag, value]) == 2
+    assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
