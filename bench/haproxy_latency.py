@@ -48,7 +48,10 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def wrk_script(endpoint, doc_path: Path, think_ms: int, workdir: Path) -> Path:
-    lines = [f'wrk.method = "{endpoint.method}"', 'wrk.headers["Content-Type"] = "application/json"']
+    lines = [
+        f'wrk.method = "{endpoint.method}"',
+        'wrk.headers["Content-Type"] = "application/json"',
+    ]
     if endpoint.body == "doc":
         lines.append(f'local f = io.open("{doc_path}", "rb"); wrk.body = f:read("*a"); f:close()')
     elif endpoint.body is not None:
@@ -116,8 +119,10 @@ def main(argv=None) -> int:
 def report(results, chosen, args) -> None:
     med = statistics.median
     print(f"\nmedians of {args.repeat} runs")
-    print(f"{'endpoint':16} {'req/s':>6} {'p50 direct':>11} {'haproxy':>8} {'added ms':>9} "
-          f"{'ratio':>6} {'p99 direct':>11} {'haproxy':>8} {'balancer CPU µs/req':>20}")  # fmt: skip
+    print(
+        f"{'endpoint':16} {'req/s':>6} {'p50 direct':>11} {'haproxy':>8} {'added ms':>9} "
+        f"{'ratio':>6} {'p99 direct':>11} {'haproxy':>8} {'balancer CPU µs/req':>20}"
+    )
     ratios = []
     for endpoint in chosen:
         direct, via = results[("direct", endpoint.name)], results[("haproxy", endpoint.name)]

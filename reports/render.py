@@ -180,43 +180,29 @@ def service_rows(metrics: dict) -> list[dict]:
 def tier_context(data: dict) -> dict:
     """The load-balancer and shard sections, formatted (empty lists hide them)."""
     shown = tiers.summary(data)
-
-    def ratio(value):
-        return "—" if value is None else f"{value:.2f}"
-
+    ratio = {k: "—" if shown[k] is None else f"{shown[k]:.2f}"
+             for k in ("backend_evenness", "key_evenness", "ops_evenness")}  # fmt: skip
     return {
+        **ratio,
         "backends": [
-            {
-                "name": cell(b["name"]),
-                "rps": human(b["requests_per_s"], "ops/s"),
-                "share": human(b["share_percent"], "%"),
-                "response_ms": human(b["response_ms"], ""),
-                "errors": human(b["errors_5xx_per_s"], ""),
-            }
+            {"name": cell(b["name"]), "rps": human(b["requests_per_s"], "ops/s"),
+             "share": human(b["share_percent"], "%"), "response_ms": human(b["response_ms"], ""),
+             "errors": human(b["errors_5xx_per_s"], "")}
             for b in shown["backends"]
         ],
-        "backend_evenness": ratio(shown["backend_evenness"]),
         "balancers": [
-            {
-                "host": cell(b["host"]),
-                "cpu": human(b.get("cpu_percent"), "%"),
-                "added_ms": human(b.get("added_ms"), ""),
-            }
+            {"host": cell(b["host"]), "cpu": human(b.get("cpu_percent"), "%"),
+             "added_ms": human(b.get("added_ms"), "")}
             for b in shown["balancers"]
         ],
         "shards": [
-            {
-                "name": cell(s["name"]),
-                "ops": human(s.get("ops_per_s"), "ops/s"),
-                "cpu": human(s.get("main_thread_cpu_percent"), "%"),
-                "memory": human(s.get("used_memory_bytes"), "bytes"),
-                "key_count": human(s.get("keys"), "ops/s"),
-            }
+            {"name": cell(s["name"]), "ops": human(s.get("ops_per_s"), "ops/s"),
+             "cpu": human(s.get("main_thread_cpu_percent"), "%"),
+             "memory": human(s.get("used_memory_bytes"), "bytes"),
+             "key_count": human(s.get("keys"), "ops/s")}
             for s in shown["shards"]
         ],
-        "key_evenness": ratio(shown["key_evenness"]),
-        "ops_evenness": ratio(shown["ops_evenness"]),
-    }
+    }  # fmt: skip
 
 
 def comparison_rows(comparisons: list[compare.Comparison]) -> list[dict]:
