@@ -64,9 +64,10 @@ def command_key(args: tuple) -> bytes:
 class ClusterConnections:
     """The Connections interface (call, script) over every primary of a Redis Cluster."""
 
-    def __init__(self, redis_url: str, timeout: float, node_factory=Connections):
+    def __init__(self, redis_url: str, timeout: float, *pool_args, node_factory=Connections):
         self._url = redis_url
         self._timeout = timeout
+        self._pool_args = pool_args  # passed on to each primary's Connections (pool size)
         self._factory = node_factory
         seed = urlsplit(redis_url)
         self._seed = (seed.hostname or "127.0.0.1", seed.port or 6379)
@@ -127,7 +128,9 @@ class ClusterConnections:
             with self._lock:
                 connections = self._nodes.get(address)
                 if connections is None:
-                    connections = self._factory(node_url(self._url, *address), self._timeout)
+                    connections = self._factory(
+                        node_url(self._url, *address), self._timeout, *self._pool_args
+                    )
                     self._nodes[address] = connections
         return connections
 
