@@ -76,6 +76,7 @@ class ClusterConnections:
         self._stale = True
         self._last_refresh = float("-inf")
         self._lock = threading.RLock()
+        self._failing: set[tuple[str, int]] = set()  # nodes that lately refused or timed out
 
     # -- routing ---------------------------------------------------------------------------
 
@@ -100,6 +101,7 @@ class ClusterConnections:
             raise ClusterUnavailable(f"slot {slot}: {exc}") from None
         except (redis.ConnectionError, redis.TimeoutError):
             self._stale = True  # a failover may have moved the slot: read the map again
+            self._failing.add(address)
             raise
 
     def _redirected(self, slot: int, exc: redis.exceptions.AskError, args: tuple):
@@ -169,27 +171,39 @@ class ClusterConnections:
     def _refresh(self, force: bool = False) -> None:
         if not self._stale and self._slots:
             return
-        now = time.monotonic()
-        if self._slots and not force and now - self._last_refresh < REFRESH_INTERVAL:
+        if self._recent(force):
             return
-        with self._lock:
-            if not self._stale and self._slots:
+        with self._lock:  # one thread reads the map; the others then find it fresh
+            if (not self._stale and self._slots) or self._recent(force):
                 return
-            self._last_refresh = now
+            self._last_refresh = time.monotonic()
             self._slots = self._read_slot_map()
             self._stale = False
 
+    def _recent(self, force: bool) -> bool:
+        """While a node is down, read the map at most once a second (MOVED always reads it)."""
+        return (
+            bool(self._slots)
+            and not force
+            and (time.monotonic() - self._last_refresh < REFRESH_INTERVAL)
+        )
+
     def _read_slot_map(self) -> list[tuple[str, int] | None]:
         """The map from the first node that answers: the seed, then every known node."""
-        candidates = [self._seed, *(a for a in self._known() if a != self._seed)]
+        known = [a for a in self._known() if a != self._seed]
+        # Nodes that failed lately are asked last: a dead host costs a connect timeout.
+        candidates = sorted([self._seed, *known], key=lambda a: a in self._failing)
         errors = []
         for address in candidates:
             try:
                 reply = self.node(address).call("CLUSTER", "SLOTS")
                 ranges = parse_slots(reply, default_host=address[0])
             except redis.RedisError as exc:
+                if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+                    self._failing.add(address)
                 errors.append(f"{address[0]}:{address[1]}: {exc}")
                 continue
+            self._failing.discard(address)
             slots: list[tuple[str, int] | None] = [None] * REDIS_CLUSTER_HASH_SLOTS
             for first, last, host, port in ranges:
                 slots[first : last + 1] = [(host, port)] * (last - first + 1)
