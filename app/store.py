@@ -13,7 +13,7 @@ import redis
 from app.connections import Connections
 from app.errors import ApiError
 from app.jsonbody import dumps
-from app.jsonpath import check_path, simple_path_segments
+from app.jsonpath import redis_path, simple_path_segments
 
 LUA_DIR = Path(__file__).parent / "lua"
 
@@ -64,9 +64,8 @@ class JsonDocuments(DocumentStore):
         self.scripts = scripts
 
     def get_path(self, doc_id: str, path: str) -> bytes:
-        check_path(path)
         try:
-            found = self.redis.call("JSON.GET", self.key(doc_id), path)
+            found = self.redis.call("JSON.GET", self.key(doc_id), redis_path(path))
         except redis.ResponseError as exc:
             raise path_error(exc, path) from None
         if found is None:
@@ -74,9 +73,8 @@ class JsonDocuments(DocumentStore):
         return found
 
     def set_path(self, doc_id: str, path: str, value: bytes) -> int:
-        check_path(path)
         try:
-            changed = self.scripts.json_patch(keys=[self.key(doc_id)], args=[path, value])
+            changed = self.scripts.json_patch(keys=[self.key(doc_id)], args=[redis_path(path), value])
         except redis.ResponseError as exc:
             if "index out of range" in str(exc):
                 raise ApiError(404, "field_not_found", f"no element at {path!r}") from None
