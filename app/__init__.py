@@ -22,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
         settings.redis_url,
         settings.key_prefix,
         settings.redis_timeout_seconds,
+        settings.redis_max_connections,
     )
     app.register_blueprint(errors.blueprint)
     app.register_blueprint(documents.blueprint)

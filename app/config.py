@@ -4,6 +4,8 @@ import os
 import re
 from dataclasses import dataclass
 
+from app.concurrency import requests_per_worker
+
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -30,6 +32,8 @@ class Settings:
     key_prefix: str = "rig:"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     redis_timeout_seconds: float = 2.0
+    # Redis connections per worker process: as many as it serves requests at once.
+    redis_max_connections: int = 4
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -44,4 +48,5 @@ class Settings:
             key_prefix=prefix,
             max_body_bytes=env_int("RIG_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES),
             redis_timeout_seconds=env_int("RIG_REDIS_TIMEOUT_MS", 2000) / 1000,
+            redis_max_connections=requests_per_worker(),
         )
