@@ -26,6 +26,13 @@ def env_int(name: str, default: int, minimum: int = 1) -> int:
     return value
 
 
+def check_key_prefix(prefix: str, what: str = "the key prefix") -> str:
+    """The prefix, or ValueError: an empty one would let the rig write anywhere in the keyspace."""
+    if not re.fullmatch(r"[A-Za-z0-9:_.\-]{1,64}", prefix):
+        raise ValueError(f"{what} must be 1-64 of letters, digits, ':_-.', not {prefix!r}")
+    return prefix
+
+
 @dataclass(frozen=True)
 class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -37,12 +44,7 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> "Settings":
-        prefix = env_str("RIG_KEY_PREFIX", cls.key_prefix)
-        # An empty prefix would let the API write anywhere in the keyspace.
-        if not re.fullmatch(r"[A-Za-z0-9:_.\-]{1,64}", prefix):
-            raise ValueError(
-                f"RIG_KEY_PREFIX must be 1-64 of letters, digits, ':_-.', not {prefix!r}"
-            )
+        prefix = check_key_prefix(env_str("RIG_KEY_PREFIX", cls.key_prefix), "RIG_KEY_PREFIX")
         return cls(
             redis_url=env_str("RIG_REDIS_URL", cls.redis_url),
             key_prefix=prefix,

@@ -1,6 +1,7 @@
 """Deletes the rig's own keys (SCAN MATCH <prefix>* + UNLINK in batches), never anything else."""
 
 import re
+from urllib.parse import urlsplit
 
 import redis
 
@@ -34,5 +35,17 @@ def reset(redis_url: str, prefix: str = "rig:", batch: int = BATCH) -> int:
             deleted += client.unlink(*pending)
         client.close()
     except (redis.RedisError, ValueError) as exc:
-        raise RigError(f"reset of {redis_url}: {exc}") from exc
+        raise RigError(f"reset of {without_password(redis_url)}: {exc}") from exc
     return deleted
+
+
+def without_password(url: str) -> str:
+    """`url` with its password (if any) replaced, for messages."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+        return parts._replace(netloc=netloc).geturl()
+    except ValueError:
+        return "the Redis URL"
