@@ -19,13 +19,15 @@ def _setting(env: Mapping[str, str], name: str, default: int) -> int:
 
 
 def _gunicorn(env: Mapping[str, str]) -> int:
-    """app/gunicorn.conf.py: one request per sync worker, a thread or a greenlet per request."""
+    """app/gunicorn.conf.py: a greenlet (gevent) or a thread (gthread, sync) per request.
+
+    Gunicorn runs a sync worker with more than one thread as gthread, and
+    gunicorn.conf.py's RIG_THREADS default is 4 for every class: so sync means threads too.
+    """
     worker_class = env.get("RIG_WORKER_CLASS") or "gevent"
     if worker_class == "gevent":
         return _setting(env, "RIG_WORKER_CONNECTIONS", 1000)
-    if worker_class == "gthread":
-        return _setting(env, "RIG_THREADS", 4)
-    return 1
+    return _setting(env, "RIG_THREADS", 4)
 
 
 def _granian(env: Mapping[str, str]) -> int:

@@ -22,7 +22,8 @@ from rig.ports import free_port, wait_until
     ("env", "expected"),
     [({}, 1000), ({"RIG_WORKER_CONNECTIONS": "20"}, 20),
      ({"RIG_WORKER_CLASS": "gthread"}, 4), ({"RIG_WORKER_CLASS": "gthread", "RIG_THREADS": "9"}, 9),
-     ({"RIG_WORKER_CLASS": "sync", "RIG_THREADS": "9"}, 1),
+     ({"RIG_WORKER_CLASS": "sync", "RIG_THREADS": "1"}, 1),
+     ({"RIG_WORKER_CLASS": "sync"}, 4),  # Gunicorn runs sync with 4 threads as gthread
      ({"RIG_SERVER": "granian"}, 8), ({"RIG_SERVER": "granian", "RIG_THREADS": "3"}, 3),
      ({"RIG_REDIS_MAX_CONNECTIONS": "7"}, 7)],
 )  # fmt: skip
