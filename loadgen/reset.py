@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import redis
 
-from rig.errors import RigError
+from rundir.errors import RigError
 
 BATCH = 1000
 
