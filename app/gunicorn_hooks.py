@@ -18,7 +18,7 @@ import json
 import logging
 
 from gunicorn import util
-from gunicorn.workers import base_async, sync
+from gunicorn.workers import base_async, gthread, sync
 
 DEFAULT_READ_TIMEOUT = 10
 # Gunicorn's reasons for its own error statuses, as the API's stable error codes.
@@ -67,13 +67,31 @@ class _QuietTimeouts(logging.Filter):
 
 
 def install_read_timeout(worker, seconds: float) -> None:
-    """Time out socket reads of `worker`'s connections (gevent and sync workers).
+    """Time out socket reads of `worker`'s connections (gevent, gthread and sync workers).
 
-    The gthread worker is left alone: it already gives a new connection's first bytes a few
-    seconds in a waiting thread and then hands the connection back to its poller.
+    A silent new connection does not hold a gthread thread anyway (Gunicorn waits a few
+    seconds for its first bytes, then hands it to its poller); one that trickles does.
     """
     worker.log.error_log.addFilter(_QuietTimeouts())
-    if isinstance(worker, base_async.AsyncWorker):
+    if isinstance(worker, gthread.ThreadWorker):
+        thread_handle = worker.handle
+
+        # ThreadWorker.handle puts the socket in blocking mode, then calls conn.init() before
+        # it reads the request: the timeout is set right after, on every request.
+        def handle(conn):
+            if not getattr(conn, "rig_read_timeout", False):
+                conn_init = conn.init
+
+                def init_with_timeout():
+                    conn_init()
+                    conn.sock.settimeout(seconds)
+
+                conn.init = init_with_timeout
+                conn.rig_read_timeout = True
+            return thread_handle(conn)
+
+        worker.handle = handle
+    elif isinstance(worker, base_async.AsyncWorker):
         parent_handle = base_async.AsyncWorker.handle
 
         # GeventWorker.handle only puts the socket in blocking mode before the parent's
