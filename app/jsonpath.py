@@ -12,7 +12,7 @@ So every path is parsed here, every number is bounded to MAX_INDEX (RFC 9535 alr
 RedisJSON cannot address exactly are refused, and the path is written out again in a form
 RedisJSON's grammar always accepts: `$['a'][0][1,2][0:5:2][*]..['b']`. A filter (`[?...]`)
 has no such rewrite, so a path with one is passed as written, but only when it is plain ASCII
-(no UTF-8 crash) and after the same checks on every query nested inside the filter.
+(no UTF-8 crash) without escapes, after the same checks on every query nested in the filter.
 
 String documents are navigated by a server-side script that understands only object keys and
 array indexes, so their paths are limited to names and non-negative indexes ($.a[3]['b c']).
@@ -101,6 +101,8 @@ def _translate(path: str) -> str:
     if has_filter:
         if not path.isascii():
             raise invalid(path, "a path with a filter must be plain ASCII")
+        if "\\" in path:  # RedisJSON would not decode the escape
+            raise invalid(path, "a path with a filter cannot hold escapes (\\)")
         return path
     return "$" + "".join(_segment_text(path, segment) for segment in query.segments)
 

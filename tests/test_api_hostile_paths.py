@@ -73,12 +73,20 @@ def test_patch_creates_exactly_the_named_key_or_refuses(document, path, key):
     assert requests.get(url, params={"path": path}).json() == [1]
 
 
-@pytest.mark.parametrize("path", ["$[' lead']", '$["back\\\\slash"]', "$[' ']"])
+@pytest.mark.parametrize(
+    "path", ["$[' lead']", '$["back\\\\slash"]', "$[' ']", "$['it\\'s'][?(@.a)]"]
+)
 def test_names_redisjson_cannot_address_are_refused_for_json_documents(api, document, path):
     url, body = document
     assert_invalid_path(requests.get(url, params={"path": path}))
     assert_invalid_path(requests.patch(url, params={"path": path}, json=1))
     assert requests.get(url).json() == body
+
+
+def test_filters_reach_redisjson_as_written(document):
+    url, _ = document
+    assert requests.get(url, params={"path": "$.a[?(@ > 1)]"}).json() == [2]
+    assert_invalid_path(requests.get(url, params={"path": "$.a[?(@ == 'é')]"}))
 
 
 def test_string_documents_address_those_names_exactly(api):
