@@ -14,7 +14,7 @@ from app.cluster import ClusterConnections
 from app.connections import Connections
 from app.errors import ApiError
 from app.jsonbody import dumps
-from app.jsonpath import check_path, simple_path_segments
+from app.jsonpath import redis_path, simple_path_segments
 
 LUA_DIR = Path(__file__).parent / "lua"
 
@@ -65,9 +65,8 @@ class JsonDocuments(DocumentStore):
         self.scripts = scripts
 
     def get_path(self, doc_id: str, path: str) -> bytes:
-        check_path(path)
         try:
-            found = self.redis.call("JSON.GET", self.key(doc_id), path)
+            found = self.redis.call("JSON.GET", self.key(doc_id), redis_path(path))
         except redis.ResponseError as exc:
             raise path_error(exc, path) from None
         if found is None:
@@ -75,9 +74,10 @@ class JsonDocuments(DocumentStore):
         return found
 
     def set_path(self, doc_id: str, path: str, value: bytes) -> int:
-        check_path(path)
         try:
-            changed = self.scripts.json_patch(keys=[self.key(doc_id)], args=[path, value])
+            changed = self.scripts.json_patch(
+                keys=[self.key(doc_id)], args=[redis_path(path), value]
+            )
         except redis.ResponseError as exc:
             if "index out of range" in str(exc):
                 raise ApiError(404, "field_not_found", f"no element at {path!r}") from None
@@ -139,16 +139,23 @@ class Scripts:
 class Stores:
     """Both stores over one client; built lazily so each forked worker gets its own pool."""
 
-    def __init__(self, redis_url: str, prefix: str, timeout: float, cluster: bool = False):
-        self._config = (redis_url, prefix, timeout)
+    def __init__(
+        self,
+        redis_url: str,
+        prefix: str,
+        timeout: float,
+        max_connections: int,
+        cluster: bool = False,
+    ):
+        self._config = (redis_url, prefix, timeout, max_connections)
         self.cluster = cluster
         self._pid = None
         self._lock = threading.Lock()
 
     def _build(self) -> None:
-        redis_url, prefix, timeout = self._config
+        redis_url, prefix, timeout, max_connections = self._config
         connections = ClusterConnections if self.cluster else Connections
-        self.redis = connections(redis_url, timeout)
+        self.redis = connections(redis_url, timeout, max_connections)
         scripts = Scripts(self.redis)
         self.json = JsonDocuments(self.redis, prefix, scripts)
         self.string = StringDocuments(self.redis, prefix, scripts)

@@ -6,13 +6,10 @@ The server binary and rejson.so are found the same way as for a single Redis
 over loopback; the cluster is ready when every node reports cluster_state:ok.
 """
 
-import contextlib
 import shutil
-import signal
 import socket
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +18,7 @@ import redis
 from rig import processes, redis_server
 from rig.errors import RigError
 from rig.ports import wait_until
+from rig.signals import interrupt_on_signals
 
 SLOTS = 16384
 BUS_OFFSET = 10000
@@ -243,28 +241,9 @@ def start(
     )
 
 
-class Stopped(Exception):
-    """Raised inside the foreground wait when SIGTERM or SIGHUP arrives."""
-
-
-@contextlib.contextmanager
-def signals_stop() -> Iterator[None]:
-    """SIGTERM and SIGHUP end the foreground wait the way Ctrl-C (SIGINT) does."""
-
-    def _raise(signum, _frame):
-        raise Stopped(signal.Signals(signum).name)
-
-    previous = {sig: signal.signal(sig, _raise) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
 def run_foreground(primaries: int, port: int, data_dir: Path | None = None, poll=0.5) -> int:
     """Start a cluster and keep it until SIGINT/SIGTERM/SIGHUP or until a primary exits (1)."""
-    with signals_stop():
+    with interrupt_on_signals():
         cluster = None
         try:
             cluster = start(primaries, port, data_dir)
@@ -281,7 +260,7 @@ def run_foreground(primaries: int, port: int, data_dir: Path | None = None, poll
                     print(f"the primary on port {dead[0]} exited; stopping the cluster")
                     return 1
                 time.sleep(poll)
-        except (KeyboardInterrupt, Stopped):
+        except KeyboardInterrupt:
             print("stopping")
             return 0
         finally:
