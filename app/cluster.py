@@ -239,14 +239,20 @@ class ClusterScript:
 
 
 def probe_primaries(cluster: ClusterConnections) -> tuple[list[str], list[str], list[str]]:
-    """Readiness of every primary: (ready, unreachable, without the JSON module), as messages."""
+    """Readiness of every primary: (ready, unreachable, without the JSON module), as messages.
+
+    JSON.DEBUG HELP names no key, so any primary answers it, and only with the module loaded.
+    """
     ready, unreachable, no_json = [], [], []
     for host, port in cluster.primaries():
         name = f"{host}:{port}"
         try:
-            info = cluster.node((host, port)).call("COMMAND", "INFO", "JSON.TYPE")
+            cluster.node((host, port)).call("JSON.DEBUG", "HELP")
         except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError) as exc:
             unreachable.append(f"{name}: {exc}")
             continue
-        (no_json if not info or info[0] is None else ready).append(name)
+        except redis.ResponseError:
+            no_json.append(name)
+            continue
+        ready.append(name)
     return ready, unreachable, no_json

@@ -113,7 +113,7 @@ class JsonRedisCluster:
         node = self.nodes[index]
         node.process = _spawn_node(self.binary, self.module, node.port, node.data_dir, None)
         wait_until(
-            lambda: redis_server._json_module_loaded(node.port),
+            lambda: redis_server._json_module_loaded(node.port, node.process.pid),
             timeout,
             f"{self.binary.name} on port {node.port}",
             alive=lambda: node.process.poll() is None,
@@ -142,7 +142,9 @@ def _start_nodes(binary, module, ports, data_dir, log_dir, timeout):
             nodes.append(redis_server.JsonRedis(port, binary, process, data_dir / str(port)))
         for node in nodes:
             wait_until(
-                lambda p=node.port: redis_server._json_module_loaded(p),
+                lambda p=node.port, proc=node.process: redis_server._json_module_loaded(
+                    p, proc.pid
+                ),
                 timeout,
                 f"{binary.name} on port {node.port}",
                 alive=lambda proc=node.process: proc.poll() is None,
