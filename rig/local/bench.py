@@ -3,7 +3,6 @@
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -18,15 +17,13 @@ from rig.local.plan import LocalOptions, Plan, plan
 from rig.local.progress import Progress
 from rig.paths import REPO_ROOT
 from rig.ports import free_port
+from rig.signals import interrupt_on_signals
 from rundir.files import STATS_CSV
 
 # Beyond --run-time: worker start-up, seeding before the clock starts, stopping users.
 GRACE_SECONDS = 180
 NO_RUN_TIME_LIMIT = 3600  # shape-driven scenarios (no run-time) end themselves; bound them anyway
 API_START_SECONDS = 60
-# Ctrl-C raises KeyboardInterrupt by itself; these unwind the same way, so every started
-# process is stopped (systemd and CI time-outs send SIGTERM, a closed terminal SIGHUP).
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -46,17 +43,12 @@ def run(opts: LocalOptions, out: TextIO = sys.stdout) -> results.LocalResult:
     """Run the bench and build the report; RigError for anything the user can fix."""
     the_plan = plan(opts)
     the_plan.logs.mkdir(parents=True)
-
-    def _unwind(_signum, _frame):
-        raise KeyboardInterrupt
-
-    previous = {signum: signal.signal(signum, _unwind) for signum in STOP_SIGNALS}
+    # SIGTERM (systemd, CI time-outs) and SIGHUP (a closed terminal) unwind like Ctrl-C, so
+    # every started process is stopped.
     try:
-        with contextlib.ExitStack() as stack:
+        with interrupt_on_signals(), contextlib.ExitStack() as stack:
             return _Bench(the_plan, out, stack).run()
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
         if not opts.keep_tsdb:
             shutil.rmtree(the_plan.work / "tsdb", ignore_errors=True)
 
