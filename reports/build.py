@@ -42,7 +42,11 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
     # Chart gaps are listed with the metric gaps but not stored in metrics.json, which a
     # later rebuild may reuse.
     missing = list(metrics["missing"])
-    answer = capacity.load(run)
+    try:
+        answer = capacity.load(run)
+    except capacity.CapacityError as exc:
+        answer = None
+        missing.append({"what": "capacity answer", "why": str(exc)})
     chart_links = chart_set.draw(run, metrics, missing, answer)
 
     current = figures.key_figures(run)

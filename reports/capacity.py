@@ -11,13 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reports import charts
-from reports.run_dir import Run, read_json
+from reports.run_dir import Run, RunDirError, read_json
 
 CAPACITY_JSON = "locust_capacity.json"  # loadgen/runner_files.py CAPACITY_RESULT
 STEP_GATES = ("p95_ms", "p99_ms", "fail_ratio")  # the gates a step can be judged by alone
 KNEE_SHARE = 0.95  # a step within 5 % of the best throughput has reached the plateau
 MIN_STEP_SECONDS = 10  # shorter stretches of one user count are ramps, not steps
 SETTLE = 0.5  # the first half of a step (users starting, queues filling) does not count
+
+
+class CapacityError(Exception):
+    """locust_capacity.json is there but unreadable; the report lists why and goes on."""
 
 
 @dataclass
@@ -182,7 +186,13 @@ def from_history(history: list[dict[str, str]], slo: dict | None) -> Capacity | 
 
 def load(run: Run) -> Capacity | None:
     """The capacity answer of `run`, or None when it is neither a capacity search nor steps."""
-    data = read_json(Path(run.path) / CAPACITY_JSON)
-    if data is not None:
-        return from_search(data)
-    return from_history(run.history, run.slo)
+    try:
+        data = read_json(Path(run.path) / CAPACITY_JSON)
+        return from_search(data) if data is not None else from_history(run.history, run.slo)
+    except RunDirError as exc:
+        raise CapacityError(str(exc)) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise CapacityError(
+            f"{CAPACITY_JSON} is not what the capacity shape writes ({exc.__class__.__name__}: "
+            f"{exc})"
+        ) from None

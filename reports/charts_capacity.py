@@ -34,6 +34,8 @@ def capacity(result: Capacity, path: Path) -> bool:
                    label=f"first broken step: {result.first_broke.users} users")  # fmt: skip
     lines, labels = ax.get_legend_handles_labels()
     more_lines, more_labels = latency.get_legend_handles_labels()
-    ax.legend(lines + more_lines, labels + more_labels, loc="lower right", fontsize="x-small")
-    charts.save(fig, path, "Throughput and p95 against users, one point per step")
+    # Above the plot: inside, it would cover the points of the last steps.
+    fig.legend(lines + more_lines, labels + more_labels, loc="upper center", ncols=3,
+               fontsize="x-small", frameon=False, bbox_to_anchor=(0.5, 1.0))  # fmt: skip
+    charts.save(fig, path)
     return True
