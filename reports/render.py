@@ -252,7 +252,10 @@ def render_summary(
         )
         or "—",
         "git_rev": cell(run.info.get("git_rev") or "unknown"),
-        "target": cell(run.info.get("target") or ""),
+        "target": cell(run.info.get("target") or "")
+        + {True: " (this host)", False: " (another host: its resources are not measured)"}.get(
+            run.info.get("target_local"), ""
+        ),
         "verdicts": verdicts,
         "key_figures": key_figures_line(figures.key_figures(run)),
         "table_header": [title for title, _column in TABLE_COLUMNS],

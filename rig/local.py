@@ -16,7 +16,16 @@ from typing import TextIO
 
 from loadgen import runner
 from reports import build, run_dir
-from rig import local_env, local_monitor, local_sampler, processes, redis_server, serve
+from rig import (
+    local_env,
+    local_monitor,
+    local_own,
+    local_sampler,
+    local_target,
+    processes,
+    redis_server,
+    serve,
+)
 from rig.errors import RigError
 from rig.local_progress import Progress
 from rig.paths import DEFAULT_RESULTS_DIR, REPO_ROOT
@@ -34,7 +43,7 @@ NO_RUN_TIME_LIMIT = 3600  # shape-driven scenarios (no run-time) end themselves;
 
 @dataclass
 class LocalOptions:
-    scenario: str = "post_15k"
+    scenario: str | None = local_own.DEFAULT_SCENARIO  # None: the locustfile alone, no conf
     run_time: str | None = None
     users: int | None = None
     spawn_rate: float | None = None
@@ -45,6 +54,10 @@ class LocalOptions:
     app_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     threads: int = 4
     keep_tsdb: bool = False
+    target: str | None = None  # a service the rig did not start: no bundled API or Redis
+    locustfile: Path | None = None  # the user's locustfile, the rig's plugins beside it
+    redis_url: str | None = None  # the target's Redis, watched read-only
+    web: bool = False  # Locust's web UI: the run starts and stops in the browser
 
 
 @dataclass
@@ -138,6 +151,7 @@ class _Plan:
     total: int | None
     run_id: str
     path: Path
+    name: str  # the scenario, or the locustfile's name when it runs without one
 
     @property
     def logs(self) -> Path:
@@ -149,7 +163,8 @@ class _Plan:
 
 
 def plan(opts: LocalOptions) -> _Plan:
-    settings = runner.scenario_settings(opts.scenario)  # RigError names the known scenarios
+    local_own.check_options(opts)
+    settings = runner.scenario_settings(opts.scenario) if opts.scenario else {}
     run_time = opts.run_time or settings.get("run-time")
     total = parse_duration(run_time) if run_time else None
     if opts.workers < 1:
@@ -158,11 +173,12 @@ def plan(opts: LocalOptions) -> _Plan:
         raise RigError("--users must be at least 1")
     if opts.spawn_rate is not None and opts.spawn_rate <= 0:
         raise RigError("--spawn-rate must be above 0")
-    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{opts.scenario}"
+    name = opts.scenario or re.sub(r"[^A-Za-z0-9_.-]", "_", opts.locustfile.stem)
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{name}"
     path = Path(opts.results_dir).resolve() / run_id
     if path.exists():
         raise RigError(f"{path} already exists; wait a second and run again")
-    return _Plan(opts, settings, run_time, total, run_id, path)
+    return _Plan(opts, settings, run_time, total, run_id, path, name)
 
 
 def run(opts: LocalOptions, out: TextIO = sys.stdout) -> LocalResult:
@@ -184,7 +200,7 @@ def run(opts: LocalOptions, out: TextIO = sys.stdout) -> LocalResult:
             shutil.rmtree(the_plan.work / "tsdb", ignore_errors=True)
 
 
-class _Bench:
+class _Bench(local_own.OwnService):
     """One run's processes; each one started registers its stop on the exit stack at once."""
 
     def __init__(self, the_plan: _Plan, out: TextIO, stack: contextlib.ExitStack):
@@ -198,6 +214,9 @@ class _Bench:
         self.sampler: local_sampler.Sampler | None = None
         self.locust_metrics_port = free_port()
         self.master_port = free_port()
+        self.web_port = free_port() if self.opts.web else None
+        self.db = self.api = None
+        self.api_name = None
 
     def say(self, line: str) -> None:
         self.out.write(line + "\n")
@@ -206,12 +225,15 @@ class _Bench:
     def run(self) -> LocalResult:
         p = self.plan
         self.say(f"run {p.run_id}: results in {p.path}")
-        self.db = redis_server.start(log_path=p.logs / "redis.log")
-        self.stack.callback(self.db.stop)
-        self.api_name = f"rig-api-{p.run_id}"
-        self.api = _start_api(self.opts, self.db.url, self.api_name, p.logs / "api.log")
-        self.stack.callback(self.api.stop)
-        self.say(f"Redis {self.db.url} ({self.db.binary.name}), API {self.api.url}")
+        if self.opts.target:
+            self._say_target()
+        else:
+            self.db = redis_server.start(log_path=p.logs / "redis.log")
+            self.stack.callback(self.db.stop)
+            self.api_name = f"rig-api-{p.run_id}"
+            self.api = _start_api(self.opts, self.db.url, self.api_name, p.logs / "api.log")
+            self.stack.callback(self.api.stop)
+            self.say(f"Redis {self.db.url} ({self.db.binary.name}), API {self.api.url}")
         self.stack.callback(self._stop_locust)
         self._start_monitoring()
         launched, finished = self._run_locust()
@@ -222,7 +244,9 @@ class _Bench:
             time.sleep(self.monitoring.scrape_interval + 1)  # the scrape covering the last second
         if self.sampler:
             self.sampler.stop()
-        start, end = _window(p.path / run_dir.HISTORY_CSV, launched, finished)
+        start, end = self._web_window(launched, finished) or _window(
+            p.path / run_dir.HISTORY_CSV, launched, finished
+        )
         info = self.run_info(start, end)
         info["incidents"] = incidents
         run_dir.write_json(p.path / run_dir.RUN_JSON, info)
@@ -239,12 +263,14 @@ class _Bench:
     def _start_monitoring(self) -> None:
         absent = local_monitor.missing_binaries()
         if self.opts.prometheus and not absent:
-            groups = local_monitor.ProcessGroups(self.api_name, self.db.port, self.master_port)
+            groups = local_monitor.ProcessGroups(
+                self.api_name, self.db.port if self.db else None, self.master_port
+            )
             self.monitoring = local_monitor.start(
                 self.plan.work,
                 self.plan.logs,
-                self.db.url,
-                f"127.0.0.1:{self.api.port}",
+                self.redis_url,
+                f"127.0.0.1:{self.api.port}" if self.api else None,
                 f"127.0.0.1:{self.locust_metrics_port}",
                 groups,
             )
@@ -261,12 +287,18 @@ class _Bench:
         self.sampler = local_sampler.Sampler(
             self.plan.path,
             groups={
-                "api": lambda: [self.api.process.pid],
-                "redis": lambda: [self.db.process.pid],
+                **(
+                    {
+                        "api": lambda: [self.api.process.pid],
+                        "redis": lambda: [self.db.process.pid],
+                    }
+                    if self.api
+                    else {}
+                ),
                 "locust": lambda: [p.pid for p in [self.master, *self.workers] if p],
             },
             workers=lambda: [p.pid for p in self.workers],
-            redis_url=self.db.url,
+            redis_url=self.redis_url,
         )
         self.sampler.start()
         self.stack.callback(self.sampler.stop)
@@ -274,10 +306,11 @@ class _Bench:
     def _incidents(self) -> list[str]:
         """Servers that died under load: the figures then measure errors, not the service."""
         found = []
-        for name, proc, log in (
+        started = [] if self.opts.target else [
             ("the API (Gunicorn)", self.api.process, "api.log"),
             ("Redis", self.db.process, "redis.log"),
-        ):
+        ]  # fmt: skip
+        for name, proc, log in started:
             code = proc.poll()
             if code is not None:
                 found.append(f"{name} exited during the run (code {code}); see logs/{log}")
@@ -293,9 +326,14 @@ class _Bench:
 
     def _run_locust(self) -> tuple[float, float]:
         p, env = self.plan, _child_env()
+        locustfile = (
+            local_target.locustfiles(self.opts.locustfile, self.opts.scenario)
+            if self.opts.locustfile
+            else None
+        )
         argv = runner.master_argv(
             self.opts.scenario,
-            self.api.url,
+            self.target_url,
             p.path,
             self.opts.workers,
             run_time=p.run_time,
@@ -303,15 +341,20 @@ class _Bench:
             spawn_rate=self.opts.spawn_rate,
             prometheus_port=self.locust_metrics_port,
             master_bind_port=self.master_port,
+            locustfile=locustfile,
+            web_port=self.web_port,
         )
         master_log = p.logs / "locust_master.log"
         launched = time.time()
         self.master = processes.spawn(argv, env=env, log_path=master_log, cwd=REPO_ROOT)
-        worker_argv = runner.worker_argv("127.0.0.1", self.master_port)
+        worker_argv = runner.worker_argv("127.0.0.1", self.master_port, locustfile=locustfile)
         for index in range(self.opts.workers):
             log = p.logs / f"locust_worker_{index + 1}.log"
             self.workers.append(processes.spawn(worker_argv, env=env, log_path=log, cwd=REPO_ROOT))
 
+        if self.web_port:
+            self._follow_web_ui(master_log)
+            return self._after_master(launched, master_log)
         limit = (p.total or NO_RUN_TIME_LIMIT) + GRACE_SECONDS
         progress = Progress(
             self.out, f"http://127.0.0.1:{self.locust_metrics_port}/metrics", p.total
@@ -324,6 +367,10 @@ class _Bench:
             progress.update()
             time.sleep(0.5)
         progress.done()
+        return self._after_master(launched, master_log)
+
+    def _after_master(self, launched: float, master_log: Path) -> tuple[float, float]:
+        p = self.plan
         finished = time.time()
         for worker in self.workers:
             try:
@@ -343,12 +390,13 @@ class _Bench:
         p, opts, mon = self.plan, self.opts, self.monitoring
         return {
             "run_id": p.run_id,
-            "scenario": opts.scenario,
+            "scenario": p.name,
             "start": round(start, 3),
             "end": round(end, 3),
             "bench": f"local:{socket.gethostname()}",
             "git_rev": local_env.git_revision(),
-            "target": self.api.url,
+            "target": local_target.redact(self.target_url),
+            "target_local": local_target.is_local(self.target_url),
             "config": {
                 "users": opts.users or _number(p.settings.get("users")),
                 "spawn_rate": opts.spawn_rate or _number(p.settings.get("spawn-rate")),
@@ -362,7 +410,7 @@ class _Bench:
             # One box: the rig's traffic is all on lo, and other interfaces carry other things.
             "hosts": {
                 HOST: {
-                    "roles": ROLES,
+                    "roles": ROLES if not opts.target else self._target_roles(),
                     "instance": local_monitor.INSTANCE,
                     "network_devices": "lo",
                     "network_exclude": "",
@@ -373,5 +421,5 @@ class _Bench:
                 "scrape_interval": mon.scrape_interval if mon else 1,
                 "targets": mon.targets if mon else {},
             },
-            "versions": local_env.versions(self.db.url),
+            "versions": local_env.versions(self.redis_url),
         }

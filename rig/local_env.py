@@ -44,8 +44,8 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def versions(redis_url: str) -> dict:
-    """The environment fingerprint of this box and its Redis."""
+def versions(redis_url: str | None) -> dict:
+    """The environment fingerprint of this box and its Redis (when there is one to ask)."""
     found = {
         "python": platform.python_version(),
         "locust": _version("locust"),
@@ -55,6 +55,8 @@ def versions(redis_url: str) -> dict:
         "cpu_model": _cpu_model(),
         "cpu_count": os.cpu_count(),
     }
+    if not redis_url:
+        return found
     try:
         client = redis.Redis.from_url(redis_url, socket_timeout=2)
         info = client.info("server")
