@@ -12,8 +12,8 @@ from pathlib import Path
 
 from reports import charts
 from reports.run_dir import Run, RunDirError, read_json
+from rundir.files import CAPACITY_RESULT as CAPACITY_JSON
 
-CAPACITY_JSON = "locust_capacity.json"  # loadgen/runner_files.py CAPACITY_RESULT
 STEP_GATES = ("p95_ms", "p99_ms", "fail_ratio")  # the gates a step can be judged by alone
 KNEE_SHARE = 0.95  # a step within 5 % of the best throughput has reached the plateau
 MIN_STEP_SECONDS = 10  # shorter stretches of one user count are ramps, not steps

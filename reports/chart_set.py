@@ -7,8 +7,7 @@ from pathlib import Path
 from reports import charts_capacity, charts_locust, charts_resources
 from reports.capacity import Capacity
 from reports.run_dir import CHARTS_DIR, Run
-
-JSON_STATS = "locust_stats.json"  # loadgen/runner_files.py JSON_STATS
+from rundir.files import JSON_STATS
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ are in rig/local_target.py, the web UI's session in rig/local_web.py.
 import time
 from pathlib import Path
 
-from reports import run_dir
 from rig import local_target, local_web, processes
 from rig.errors import RigError
 from rig.ports import wait_until
@@ -95,10 +94,3 @@ class OwnService:
             raise RigError(
                 f"no users ran in the web UI, so there is nothing to report; see {master_log}"
             )
-
-    def _web_window(self, launched: float, finished: float) -> tuple[float, float] | None:
-        """In the web UI, the window in which users ran (None: not a web run)."""
-        if not self.web_port:
-            return None
-        history = run_dir.read_csv(self.plan.path / run_dir.HISTORY_CSV)
-        return local_web.users_window(history, launched, finished)

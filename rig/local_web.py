@@ -1,15 +1,13 @@
 """`rig local --web`: the Locust master with its web UI; the run starts and stops in the browser.
 
 The rig polls the UI's own /stats/requests to learn when users ran and when they stopped,
-then ends Locust and reports the window in which users ran.
+then ends Locust; the run's window is then the seconds in which users ran (rundir.history).
 """
 
 import time
 from dataclasses import dataclass
 
 import requests
-
-from reports import charts
 
 RUNNING_STATES = ("spawning", "running")
 STOPPED_STATES = ("stopped",)
@@ -49,27 +47,6 @@ class WebSession:
 
     def line(self) -> str:
         return f"[web UI] {self.state}, users {self.users}"
-
-
-def users_window(
-    history: list[dict[str, str]], launched: float, finished: float
-) -> tuple[float, float] | None:
-    """From the last second without users before they ran to the first second after.
-
-    In the web UI the master lives on before and after the run, so the history's first and
-    last rows are not the run's; None when users never ran.
-    """
-    busy = [
-        t
-        for row in charts.aggregated_history(history)
-        if row.get("User Count") not in ("0", "", None)
-        and (t := charts.number(row.get("Timestamp"))) is not None
-    ]
-    if not busy:
-        return None
-    start = max(launched, busy[0] - 1)
-    end = min(finished, busy[-1] + 1)
-    return start, max(end, start + 1)
 
 
 def wait_until_stopped(session: WebSession, alive, deadline: float, tick=time.sleep) -> None:

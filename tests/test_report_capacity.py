@@ -69,8 +69,8 @@ def test_capacity_summary_states_what_locust_capacity_json_holds(capacity_run):
     assert (
         "| Load | capacity search: 5 users, +10 every 8 s up to 65 (spawn rate 20 per s) |" in text
     )
-    info = json.loads((capacity_run / "run.json").read_text())
-    assert info["report"]["capacity"] == {
+    report = json.loads((capacity_run / "report.json").read_text())
+    assert report["capacity"] == {
         "last_held_users": 45, "first_broke_users": 55, "knee_users": 45,
     }  # fmt: skip
 

@@ -2,6 +2,7 @@
 every time axis on run.json's window; the distribution's percentiles are Locust's."""
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -9,8 +10,15 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from locust.stats import calculate_response_time_percentile
 from PIL import Image
+
+# Locust's import would monkey-patch this whole test process with gevent (see
+# tests/test_loadgen_units.py); its statistics need no gevent.
+os.environ["LOCUST_SKIP_MONKEY_PATCH"] = "1"
+try:
+    from locust.stats import calculate_response_time_percentile
+finally:
+    del os.environ["LOCUST_SKIP_MONKEY_PATCH"]
 
 from reports import build, chart_set, charts, charts_locust
 
