@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from reports import build
+from reports import build, chart_set
 
 HOUR = 3600
 STEP = 15
@@ -119,11 +119,19 @@ def write_run(path: Path, start: int, rps: float, with_history: bool) -> None:
     (path / "metrics.json").write_text(json.dumps(metrics))
 
 
+def timed(current: Path) -> tuple[float, float, build.Report]:
+    """(wall seconds, CPU seconds, report) of one build."""
+    began, cpu_began = time.perf_counter(), time.process_time()
+    report = build.build(current)
+    return time.perf_counter() - began, time.process_time() - cpu_began, report
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="builds to time (default 3)")
     args = parser.parse_args()
-    times, cpu = [], []
+    full, bare = [], []  # (wall, CPU) with every chart, and without any (the baseline)
+    draw = chart_set.draw
     with tempfile.TemporaryDirectory(prefix="rig-report-bench-") as tmp:
         results = Path(tmp)
         for index, rps in enumerate([2000, 2010, 1990, 2005, 1995]):
@@ -133,19 +141,24 @@ def main() -> int:
         rows = sum(1 for _ in (current / "locust_stats_history.csv").open()) - 1
         print(f"synthetic run: {rows} history rows, {len(SERIES)} series at {STEP} s, "
               f"5 earlier runs")  # fmt: skip
-        for attempt in range(args.repeat):
-            began, cpu_began = time.perf_counter(), time.process_time()
-            report = build.build(current)
-            times.append(time.perf_counter() - began)
-            cpu.append(time.process_time() - cpu_began)
-            print(f"build {attempt + 1}: {times[-1]:.2f} s ({cpu[-1]:.2f} s CPU)")
+        for attempt in range(args.repeat):  # interleaved, so both see the same machine
+            chart_set.draw = draw
+            wall, cpu, report = timed(current)
+            full.append((wall, cpu))
+            chart_set.draw = lambda *_args, **_kw: []
+            bare.append(timed(current)[:2])
+            print(f"build {attempt + 1}: {wall:.2f} s ({cpu:.2f} s CPU); without charts "
+                  f"{bare[-1][0]:.2f} s ({bare[-1][1]:.2f} s CPU)")  # fmt: skip
+        chart_set.draw = draw
         charts = sorted(p.name for p in (current / "charts").glob("*.png"))
         print(f"charts: {', '.join(charts)}")
         for gap in report.missing:
             print(f"missing: {gap['what']}: {gap['why']}")
     # CPU time too: on a shared machine the wall time also counts the waits for a core.
-    print(f"median: {statistics.median(times):.2f} s, {statistics.median(cpu):.2f} s CPU "
-          "(aim 3 s)")  # fmt: skip
+    wall, cpu = (statistics.median(x) for x in zip(*full, strict=True))
+    bare_wall, bare_cpu = (statistics.median(x) for x in zip(*bare, strict=True))
+    print(f"median with every chart: {wall:.2f} s, {cpu:.2f} s CPU (aim 3 s); without charts "
+          f"{bare_wall:.2f} s, {bare_cpu:.2f} s CPU; charts x{cpu / bare_cpu:.1f} CPU")  # fmt: skip
     return 0
 
 
