@@ -99,14 +99,16 @@ def write_run(path: Path, start: int, rps: float, with_history: bool) -> None:
     with (path / "locust_stats_history.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(HISTORY_HEADER)
+        totals = dict.fromkeys([n for _m, n, _s in ENDPOINTS] + ["Aggregated"], 0.0)
         for second in range(HOUR):
             users = 50 * (1 + second // STEP_SECONDS)
             current = rps * (1 + 0.05 * math.sin(second / 60)) + rng.uniform(-20, 20)
             rows = [(m, n, s) for m, n, s in ENDPOINTS] + [("", "Aggregated", 1.0)]
             for method, name, share in rows:
+                totals[name] += current * share  # cumulative, as Locust counts
                 writer.writerow([start + second, users, method, name, f"{current * share:.2f}",
                                  "0.00", 24, 27, 29, 31, 36, 40 + second % 7, 48, 60, 120, 300,
-                                 900, int(current * share * second), 0, 24, 25.5, 1.1, 900.2,
+                                 900, int(totals[name]), 0, 24, 25.5, 1.1, 900.2,
                                  45.0])  # fmt: skip
     series = [
         {"key": key, "scope": scope, "host": "app1", "label": key, "unit": unit,
