@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rig import local_target
+from rig import cli, local_target
 from rig.errors import RigError
 
 SECRET = "s3cr3t-pa55"
@@ -92,3 +92,23 @@ def test_a_users_locustfile_gets_the_plugins_and_the_scenarios_shape(tmp_path):
 )  # fmt: skip
 def test_local_targets_are_told_apart(url, local):
     assert local_target.is_local(url) is local
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--target", f"ftp://u:{SECRET}@host/"], "--target must be an http:// or https:// URL"),
+        (["--redis-url", "redis://127.0.0.1:6379/0"], "add --target"),
+        (["--target", "http://127.0.0.1:9", "--redis-url", f"mysql://:{SECRET}@h"],
+         "--redis-url must start with"),
+        (["--target", "http://127.0.0.1:9", "--locustfile", "no/such/file.py"], "does not exist"),
+    ],
+)  # fmt: skip
+def test_rig_local_refuses_bad_own_service_options_before_starting_anything(
+    tmp_path, capsys, args, message
+):
+    code = cli.main(["local", *args, "--results-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err, err
+    assert SECRET not in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # no run directory, nothing started
