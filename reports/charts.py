@@ -62,6 +62,8 @@ def time_axis(ax, window: tuple[float, float], ylabel: str, zero: bool = True) -
     """The run's window on the x axis (UTC), a zero baseline so noise does not read as a swing."""
     ax.xaxis_date(UTC)
     ax.set_xlim(*times(list(window)))
+    # Few ticks: labels of eight characters crowd a half-width panel otherwise.
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(tz=UTC, minticks=3, maxticks=6))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S", tz=UTC))
     ax.set_ylabel(ylabel)
     if zero:
