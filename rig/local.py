@@ -163,16 +163,19 @@ def run(opts: LocalOptions, out: TextIO = sys.stdout) -> LocalResult:
     the_plan = plan(opts)
     the_plan.logs.mkdir(parents=True)
 
-    # SIGTERM (systemd, CI timeouts) unwinds like Ctrl-C, so every started process is stopped.
+    # SIGTERM (systemd, CI timeouts) and SIGHUP (a closed terminal, e.g. one left on the web
+    # UI) unwind like Ctrl-C, so every started process is stopped: they run in sessions of
+    # their own and would outlive the rig otherwise.
     def _terminate(_signum, _frame):
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         with contextlib.ExitStack() as stack:
             return _Bench(the_plan, out, stack).run()
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if not opts.keep_tsdb:
             shutil.rmtree(the_plan.work / "tsdb", ignore_errors=True)
 

@@ -3,6 +3,7 @@ covers the seconds in which users ran, and nothing the rig started is left behin
 
 import json
 import re
+import signal
 import time
 
 import pytest
@@ -69,4 +70,22 @@ def test_a_run_started_and_stopped_in_the_web_ui_gets_a_report_of_its_window(tmp
     assert "| Aggregated |" in text and "](charts/throughput.png)" in text
     rows = run_dir.read_csv(summary.parent / run_dir.STATS_CSV)
     assert int(rows[-1]["Request Count"]) > 200
+    assert watched.leftovers() == []
+
+
+def test_a_closed_terminal_before_any_user_ran_stops_everything(tmp_path):
+    """SIGHUP (the terminal went away) while the UI waits: no report, nothing left running."""
+    watched = Watched("--web", "--workers", "1", "--no-prometheus", "--results-dir", str(tmp_path))
+    try:
+        url = ui_line(watched)
+        assert stats(url)["state"] == "ready"
+        watched.proc.send_signal(signal.SIGHUP)
+        code, out = watched.wait(timeout=120)
+    finally:
+        if watched.proc.poll() is None:
+            watched.proc.kill()
+    assert code == 130, out
+    assert "interrupted" in out and "Traceback" not in out
+    assert not list(tmp_path.glob("*/summary.md"))
+    assert len(watched.seen) >= 3, watched.seen  # Redis, the API, the Locust master and worker
     assert watched.leftovers() == []
