@@ -7,8 +7,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rig import cli, local_target
+from rig import cli
 from rig.errors import RigError
+from rig.local import target as local_target
 
 SECRET = "s3cr3t-pa55"
 

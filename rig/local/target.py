@@ -12,9 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from loadgen import runner
 from rig.errors import RigError
-from rig.paths import LOADGEN_DIR
 
-PLUGINS = LOADGEN_DIR / "rig_plugins.py"
+PLUGINS = runner.LOADGEN_DIR / "rig_plugins.py"
 REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 

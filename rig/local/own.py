@@ -1,14 +1,16 @@
 """`rig local --target` and `--web`: a service the rig did not start, and Locust's web UI.
 
-OwnService is part of rig local's bench (rig/local.py); the checks and command-line pieces
-are in rig/local_target.py, the web UI's session in rig/local_web.py.
+OwnService is part of rig local's bench (bench.py); the checks and command-line pieces are in
+target.py, the web UI's session in web.py.
 """
 
 import time
 from pathlib import Path
 
-from rig import local_target, local_web, processes
+from rig import processes
 from rig.errors import RigError
+from rig.local import target as local_target
+from rig.local import web as local_web
 from rig.ports import wait_until
 
 DEFAULT_SCENARIO = "post_15k"
@@ -55,6 +57,15 @@ class OwnService:
         if self.opts.redis_url:
             roles.insert(0, "redis")
         return roles
+
+    def _target_facts(self) -> dict:
+        """What results.finish() records of a --target run: this box's roles, where it ran."""
+        if not self.opts.target:
+            return {}
+        return {
+            "roles": self._target_roles(),
+            "extra": {"target_local": local_target.is_local(self.opts.target)},
+        }
 
     def _say_target(self) -> None:
         url = local_target.redact(self.opts.target)
