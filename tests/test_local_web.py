@@ -18,7 +18,10 @@ pytestmark = pytest.mark.live
 def wait_for(probe, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = probe()
+        try:
+            value = probe()
+        except requests.RequestException:  # a busy machine: the UI answers a little later
+            value = None
         if value:
             return value
         time.sleep(0.3)
@@ -36,7 +39,7 @@ def ui_line(watched: Watched) -> str:
 
 
 def stats(url: str) -> dict:
-    return requests.get(f"{url}/stats/requests", timeout=5).json()
+    return requests.get(f"{url}/stats/requests", timeout=30).json()
 
 
 def test_a_run_started_and_stopped_in_the_web_ui_gets_a_report_of_its_window(tmp_path):
@@ -47,13 +50,13 @@ def test_a_run_started_and_stopped_in_the_web_ui_gets_a_report_of_its_window(tmp
         wait_for(lambda: stats(url)["state"] == "ready", 60, "the UI to be ready")
         time.sleep(3)  # idle seconds before the run: not part of the report's window
         started = time.time()
-        answer = requests.post(f"{url}/swarm", data={"user_count": 4, "spawn_rate": 4}, timeout=10)
+        answer = requests.post(f"{url}/swarm", data={"user_count": 4, "spawn_rate": 4}, timeout=30)
         assert answer.json()["success"], answer.text
         wait_for(lambda: stats(url)["user_count"] == 4, 60, "4 users")
         wait_for(lambda: stats(url)["stats"][-1]["num_requests"] > 200, 60, "requests")
         assert stats(url)["state"] == "running"
         stopped = time.time()
-        assert requests.post(f"{url}/stop", timeout=10).json()["success"]
+        assert requests.post(f"{url}/stop", timeout=30).json()["success"]
         code, out = watched.wait(timeout=180)
     finally:
         if watched.proc.poll() is None:
