@@ -5,7 +5,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import jinja2
 
-from reports import compare, figures, resources, tiers
+from reports import compare, figures, render_capacity, render_tiers, resources
+from reports.capacity import Capacity
+from reports.chart_set import ChartLink
 from reports.run_dir import TABLE_COLUMNS, Run
 from rundir.fingerprint import module_version
 
@@ -177,34 +179,6 @@ def service_rows(metrics: dict) -> list[dict]:
     return rows
 
 
-def tier_context(data: dict) -> dict:
-    """The load-balancer and shard sections, formatted (empty lists hide them)."""
-    shown = tiers.summary(data)
-    ratio = {k: "—" if shown[k] is None else f"{shown[k]:.2f}"
-             for k in ("backend_evenness", "key_evenness", "ops_evenness")}  # fmt: skip
-    return {
-        **ratio,
-        "backends": [
-            {"name": cell(b["name"]), "rps": human(b["requests_per_s"], "ops/s"),
-             "share": human(b["share_percent"], "%"), "response_ms": human(b["response_ms"], ""),
-             "errors": human(b["errors_5xx_per_s"], "")}
-            for b in shown["backends"]
-        ],
-        "balancers": [
-            {"host": cell(b["host"]), "cpu": human(b.get("cpu_percent"), "%"),
-             "added_ms": human(b.get("added_ms"), "")}
-            for b in shown["balancers"]
-        ],
-        "shards": [
-            {"name": cell(s["name"]), "ops": human(s.get("ops_per_s"), "ops/s"),
-             "cpu": human(s.get("main_thread_cpu_percent"), "%"),
-             "memory": human(s.get("used_memory_bytes"), "bytes"),
-             "key_count": human(s.get("keys"), "ops/s")}
-            for s in shown["shards"]
-        ],
-    }  # fmt: skip
-
-
 def comparison_rows(comparisons: list[compare.Comparison]) -> list[dict]:
     return [
         {
@@ -248,8 +222,9 @@ def render_summary(
     verdicts: dict,
     comparisons: list[compare.Comparison],
     baseline_runs: list[str],
-    charts: list[tuple[str, str]],
+    charts: list[ChartLink],
     missing: list[dict],
+    capacity: Capacity | None = None,
 ) -> str:
     config = run.info.get("config") or {}
     hosts = run.info.get("hosts") or {}
@@ -266,7 +241,10 @@ def render_summary(
         )
         or "—",
         "git_rev": cell(run.info.get("git_rev") or "unknown"),
-        "target": cell(run.info.get("target") or ""),
+        "target": cell(run.info.get("target") or "")
+        + {True: " (this host)", False: " (another host: its resources are not measured)"}.get(
+            run.info.get("target_local"), ""
+        ),
         "verdicts": verdicts,
         "key_figures": key_figures_line(figures.key_figures(run)),
         "table_header": [title for title, _column in TABLE_COLUMNS],
@@ -279,12 +257,20 @@ def render_summary(
         "metrics_detail": cell(metrics.get("detail") or ""),
         "host_rows": host_rows(run, metrics),
         "service_rows": service_rows(metrics),
-        "charts": charts,
+        "charts": {
+            section: [c for c in charts if c.section == section]
+            for section in ("requests", "resources", "capacity")
+        },
+        "capacity": render_capacity.context(capacity),
+        # A load shape sets the users itself: say what it did instead of "None / None".
+        "load": render_capacity.load_text(capacity)
+        if capacity and config.get("users") is None
+        else None,
         "comparisons": comparison_rows(comparisons),
         "baseline_runs": [cell(r) for r in baseline_runs],
         "environment": environment_rows(run),
         "missing": [(cell(m["what"]), cell(m["why"])) for m in missing],
-        "tiers": tier_context(metrics.get("tiers") or {}),
+        "tiers": render_tiers.context(metrics.get("tiers") or {}, human, cell),
     }
     return _ENV.get_template("summary.md.j2").render(context)
 

@@ -12,7 +12,8 @@ from typing import TextIO
 from loadgen import runner
 from rig import processes, scaleout, serve
 from rig.errors import RigError
-from rig.local import monitor, results, sampler
+from rig.local import monitor, own, results, sampler
+from rig.local import target as local_target
 from rig.local.plan import LocalOptions, Plan, plan
 from rig.local.progress import Progress
 from rig.paths import REPO_ROOT
@@ -53,7 +54,7 @@ def run(opts: LocalOptions, out: TextIO = sys.stdout) -> results.LocalResult:
             shutil.rmtree(the_plan.work / "tsdb", ignore_errors=True)
 
 
-class _Bench:
+class _Bench(own.OwnService):
     """One run's processes; each one started registers its stop on the exit stack at once."""
 
     def __init__(self, the_plan: Plan, out: TextIO, stack: contextlib.ExitStack):
@@ -67,6 +68,11 @@ class _Bench:
         self.sampler: sampler.Sampler | None = None
         self.locust_metrics_port = free_port()
         self.master_port = free_port()
+        self.web_port = free_port() if self.opts.web else None
+        self.db = self.api = None
+        self.data: scaleout.DataTier | None = None
+        self.app: scaleout.AppTier | None = None
+        self.api_name = None
 
     def say(self, line: str) -> None:
         self.out.write(line + "\n")
@@ -75,14 +81,19 @@ class _Bench:
     def run(self) -> results.LocalResult:
         p = self.plan
         self.say(f"run {p.run_id}: results in {p.path}")
-        self.data = scaleout.start_data_tier(self.opts.redis_cluster, p.logs)
-        self.stack.callback(self.data.stop)
-        self.db = self.data.nodes[0]
-        self.api_name = f"rig-api-{p.run_id}"
-        self.app = scaleout.start_app_tier(self.opts.app_instances, self._start_api, p.path, p.logs)
-        self.stack.callback(self.app.stop)
-        self.api = self.app.apis[0]
-        self.say(f"{self.data.describe()}, {self.app.describe()}")
+        if self.opts.target:
+            self._say_target()
+        else:
+            self.data = scaleout.start_data_tier(self.opts.redis_cluster, p.logs)
+            self.stack.callback(self.data.stop)
+            self.db = self.data.nodes[0]
+            self.api_name = f"rig-api-{p.run_id}"
+            self.app = scaleout.start_app_tier(
+                self.opts.app_instances, self._start_api, p.path, p.logs
+            )
+            self.stack.callback(self.app.stop)
+            self.api = self.app.apis[0]
+            self.say(f"{self.data.describe()}, {self.app.describe()}")
         self.stack.callback(self._stop_locust)
         self._start_monitoring()
         launched, finished = self._run_locust()
@@ -97,18 +108,24 @@ class _Bench:
             p,
             launched,
             finished,
-            target=self.app.target,
-            redis_url=self.db.url,
-            scaleout=(self.data, self.app),
+            target=local_target.redact(self.target_url),
+            redis_url=self.redis_url,
             locust_exit_code=self.master.returncode if self.master else None,
             monitoring=self._monitoring_facts(),
             prometheus_url=self.monitoring.url if self.monitoring else None,
             incidents=incidents,
+            **(self._target_facts() or self._scaleout_facts()),
         )
         verdicts = result.verdicts
         reasons = "".join(f"\n  suspect: {r}" for r in verdicts["validity_reasons"])
         self.say(f"SLO {verdicts['slo']}, run {verdicts['validity']}{reasons}")
         return result
+
+    def _scaleout_facts(self) -> dict:
+        """run.json's roles of this box when HAProxy runs in front of the instances."""
+        if self.app and self.app.balancer:
+            return {"roles": scaleout.roles(self.data, self.app, results.ROLES)}
+        return {}
 
     def _start_api(self, index: int, log: Path) -> serve.RunningApi:
         """Gunicorn as `rig serve` runs it, named so process-exporter can tell it apart."""
@@ -133,23 +150,28 @@ class _Bench:
     def _start_monitoring(self) -> None:
         absent = monitor.missing_binaries()
         if self.opts.prometheus and not absent:
+            balancer = self.app.balancer if self.app else None
             groups = monitor.ProcessGroups(
                 self.api_name,
-                self.db.port,
+                self.db.port if self.db else None,
                 self.master_port,
-                redis_ports=tuple(self.data.ports),
-                haproxy_config=str(self.app.balancer.config_path) if self.app.balancer else "",
+                redis_ports=tuple(self.data.ports) if self.data else (),
+                haproxy_config=str(balancer.config_path) if balancer else "",
             )
             self.monitoring = monitor.start(
                 self.plan.work,
                 self.plan.logs,
-                self.db.url,
-                f"127.0.0.1:{self.api.port}",
+                self.redis_url,
+                f"127.0.0.1:{self.api.port}" if self.api else None,
                 f"127.0.0.1:{self.locust_metrics_port}",
                 groups,
-                extra_jobs=lambda exporter: scaleout.scrape_jobs(
-                    self.data, self.app, exporter, {"instance": monitor.INSTANCE}
-                ),
+                extra_jobs=(
+                    lambda exporter: scaleout.scrape_jobs(
+                        self.data, self.app, exporter, {"instance": monitor.INSTANCE}
+                    )
+                )
+                if self.app
+                else None,
             )
             self.stack.callback(self.monitoring.stop)
             targets = ", ".join(self.monitoring.targets)
@@ -164,12 +186,18 @@ class _Bench:
         self.sampler = sampler.Sampler(
             self.plan.path,
             groups={
-                "api": lambda: self.app.api_pids,
-                "redis": lambda: self.data.pids,
+                **(
+                    {
+                        "api": lambda: self.app.api_pids,
+                        "redis": lambda: self.data.pids,
+                    }
+                    if self.api
+                    else {}
+                ),
                 "locust": lambda: [p.pid for p in [self.master, *self.workers] if p],
             },
             workers=lambda: [p.pid for p in self.workers],
-            redis_url=self.db.url,
+            redis_url=self.redis_url,
         )
         self.sampler.start()
         self.stack.callback(self.sampler.stop)
@@ -184,7 +212,7 @@ class _Bench:
 
     def _incidents(self) -> list[str]:
         """Servers that died under load: the figures then measure errors, not the service."""
-        found = self.data.died() + self.app.died()
+        found = [] if self.opts.target else self.data.died() + self.app.died()
         code = self.master.returncode if self.master else None
         if results.locust_failed(code):
             found.append(f"the Locust master failed (code {code}); see logs/locust_master.log")
@@ -197,9 +225,14 @@ class _Bench:
 
     def _run_locust(self) -> tuple[float, float]:
         p, env = self.plan, _child_env()
+        locustfile = (
+            local_target.locustfiles(self.opts.locustfile, self.opts.scenario)
+            if self.opts.locustfile
+            else None
+        )
         argv = runner.master_argv(
             self.opts.scenario,
-            self.app.target,
+            self.target_url,
             p.path,
             self.opts.workers,
             run_time=p.run_time,
@@ -207,15 +240,20 @@ class _Bench:
             spawn_rate=self.opts.spawn_rate,
             prometheus_port=self.locust_metrics_port,
             master_bind_port=self.master_port,
+            locustfile=locustfile,
+            web_port=self.web_port,
         )
         master_log = p.logs / "locust_master.log"
         launched = time.time()
         self.master = processes.spawn(argv, env=env, log_path=master_log, cwd=REPO_ROOT)
-        worker_argv = runner.worker_argv("127.0.0.1", self.master_port)
+        worker_argv = runner.worker_argv("127.0.0.1", self.master_port, locustfile=locustfile)
         for index in range(self.opts.workers):
             log = p.logs / f"locust_worker_{index + 1}.log"
             self.workers.append(processes.spawn(worker_argv, env=env, log_path=log, cwd=REPO_ROOT))
 
+        if self.web_port:
+            self._follow_web_ui(master_log)
+            return self._after_master(launched, master_log)
         limit = (p.total or NO_RUN_TIME_LIMIT) + GRACE_SECONDS
         progress = Progress(
             self.out, f"http://127.0.0.1:{self.locust_metrics_port}/metrics", p.total
@@ -228,6 +266,10 @@ class _Bench:
             progress.update()
             time.sleep(0.5)
         progress.done()
+        return self._after_master(launched, master_log)
+
+    def _after_master(self, launched: float, master_log: Path) -> tuple[float, float]:
+        p = self.plan
         finished = time.time()
         for worker in self.workers:
             try:
