@@ -1,4 +1,5 @@
-"""Fixtures that start real servers on free ports: Redis with RedisJSON, the API under Gunicorn.
+"""Fixtures that start real servers on free ports: Redis with RedisJSON, the API under Gunicorn
+and Granian (the API's own tests, tests/test_api_*.py, run once under each server).
 
 Under RIG_NO_SKIP=1 (CI sets it) every skipped test fails instead, so CI always runs everything.
 """
@@ -36,27 +37,49 @@ def redis_client(json_redis):
     client.close()
 
 
+def pytest_generate_tests(metafunc):
+    # Session scope: pytest groups the tests by server and starts each server once. Other
+    # tests (Locust, reports) need an API, not a second run of themselves.
+    if "api_server" in metafunc.fixturenames and metafunc.module.__name__.split(".")[
+        -1
+    ].startswith("test_api_"):
+        metafunc.parametrize("api_server", serve.SERVERS, indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-def api(json_redis, tmp_path_factory):
-    """The API under Gunicorn (2 gthread workers) against the session's Redis."""
-    log = tmp_path_factory.mktemp("api") / "gunicorn.log"
+def api_server(request) -> str:
+    """The HTTP server under the API: both for the API's tests, else the default."""
+    return getattr(request, "param", serve.DEFAULT_SERVER)
+
+
+@pytest.fixture(scope="session")
+def api(json_redis, tmp_path_factory, api_server):
+    """The API (2 worker processes, 4 threads each) against the session's Redis.
+
+    Gunicorn's workers are gthread; RIG_WORKER_CLASS means nothing to Granian.
+    """
+    log = tmp_path_factory.mktemp("api") / f"{api_server}.log"
     running = serve.start(
         json_redis.url,
         settings={"RIG_WORKERS": "2", "RIG_WORKER_CLASS": "gthread", "RIG_THREADS": "4"},
         log_path=log,
+        server=api_server,
     )
     yield running
     running.stop()
 
 
 @pytest.fixture
-def start_api(json_redis, tmp_path):
-    """Start extra API instances (own settings, or another Redis); all stop after the test."""
+def start_api(json_redis, tmp_path, api_server):
+    """Start extra API instances (own settings, or another Redis) under the parametrized
+    server; all stop after the test."""
     started = []
 
     def _start(redis_url: str | None = None, **settings: str):
-        log = tmp_path / f"gunicorn-{len(started)}.log"
-        running = serve.start(redis_url or json_redis.url, settings=settings, log_path=log)
+        log = tmp_path / f"{api_server}-{len(started)}.log"
+        running = serve.start(
+            redis_url or json_redis.url, settings=settings, log_path=log, server=api_server
+        )
         started.append(running)
         return running
 
