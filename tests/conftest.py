@@ -40,9 +40,8 @@ def redis_client(json_redis):
 def pytest_generate_tests(metafunc):
     # Session scope: pytest groups the tests by server and starts each server once. Other
     # tests (Locust, reports) need an API, not a second run of themselves.
-    if "api_server" in metafunc.fixturenames and metafunc.module.__name__.split(".")[
-        -1
-    ].startswith("test_api_"):
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if "api_server" in metafunc.fixturenames and module.startswith("test_api_"):
         metafunc.parametrize("api_server", serve.SERVERS, indirect=True, scope="session")
 
 
