@@ -24,15 +24,24 @@ ENVIRONMENT_FIELDS = [
     ("python", "Python"),
     ("locust", "Locust"),
     ("gunicorn", "Gunicorn"),
+    ("granian", "Granian"),
     ("flask", "Flask"),
     ("kernel", "Kernel"),
     ("cpu_model", "CPU model"),
     ("cpu_count", "CPUs"),
 ]
 CONFIG_FIELDS = [
+    ("server", "API server"),
     ("worker_class", "Gunicorn worker class"),
     ("workers", "Gunicorn workers"),
     ("threads", "Gunicorn threads"),
+    ("locust_workers", "Locust workers"),
+]
+# Under Granian the same settings have its own names; the worker class is Gunicorn's alone.
+GRANIAN_CONFIG_FIELDS = [
+    ("server", "API server"),
+    ("workers", "Granian workers"),
+    ("threads", "Granian blocking threads per worker"),
     ("locust_workers", "Locust workers"),
 ]
 
@@ -220,8 +229,16 @@ def environment_rows(run: Run) -> list[tuple[str, str]]:
     if "redisjson" in versions:  # run.json files written before it was decoded hold 20803
         versions["redisjson"] = module_version(versions["redisjson"])
     config = run.info.get("config") or {}
-    rows = [(title, versions[key]) for key, title in ENVIRONMENT_FIELDS if key in versions]
-    rows += [(title, config[key]) for key, title in CONFIG_FIELDS if key in config]
+    granian = config.get("server") == "granian"
+    # A run names the version of the server it used only.
+    unused = "gunicorn" if granian else "granian"
+    rows = [
+        (title, versions[key])
+        for key, title in ENVIRONMENT_FIELDS
+        if key in versions and key != unused
+    ]
+    fields = GRANIAN_CONFIG_FIELDS if granian else CONFIG_FIELDS
+    rows += [(title, config[key]) for key, title in fields if key in config]
     return [(cell(a), cell(b)) for a, b in rows]
 
 

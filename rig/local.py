@@ -41,6 +41,7 @@ class LocalOptions:
     workers: int = 4
     results_dir: Path = DEFAULT_RESULTS_DIR
     prometheus: bool = True  # False: skip Prometheus and exporters, sample with psutil
+    server: str = "gunicorn"  # or granian (rig.serve.SERVERS)
     worker_class: str = "gevent"
     app_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     threads: int = 4
@@ -68,28 +69,28 @@ def parse_duration(text: str) -> int:
 
 
 def _start_api(opts: LocalOptions, redis_url: str, name: str, log: Path) -> serve.RunningApi:
-    """Gunicorn as serve.start() runs it, plus --name so process-exporter can tell it apart."""
+    """The API as serve.start() runs it, plus --name so process-exporter can tell it apart."""
     port = free_port()
     settings = {
         "RIG_WORKER_CLASS": opts.worker_class,
         "RIG_WORKERS": str(opts.app_workers),
         "RIG_THREADS": str(opts.threads),
     }
-    env = serve.gunicorn_env(redis_url, f"127.0.0.1:{port}", settings)
+    env = serve.server_env(redis_url, f"127.0.0.1:{port}", settings, opts.server)
     proc = processes.spawn(
-        [*serve.gunicorn_argv(), "--name", name], env=env, log_path=log, cwd=REPO_ROOT
+        serve.server_argv(opts.server, name), env=env, log_path=log, cwd=REPO_ROOT
     )
     try:
         wait_until(
             lambda: http_ok(f"http://127.0.0.1:{port}/readyz"),
             60,
-            f"the API (gunicorn on port {port}, log {log})",
+            f"the API ({opts.server} on port {port}, log {log})",
             alive=lambda: proc.poll() is None,
         )
     except (RuntimeError, TimeoutError) as exc:
         processes.stop(proc)
         raise RigError(f"{exc}; see {log}") from None
-    return serve.RunningApi(port, proc)
+    return serve.RunningApi(port, proc, opts.server)
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -275,7 +276,7 @@ class _Bench:
         """Servers that died under load: the figures then measure errors, not the service."""
         found = []
         for name, proc, log in (
-            ("the API (Gunicorn)", self.api.process, "api.log"),
+            (f"the API ({self.opts.server})", self.api.process, "api.log"),
             ("Redis", self.db.process, "redis.log"),
         ):
             code = proc.poll()
@@ -354,6 +355,7 @@ class _Bench:
                 "spawn_rate": opts.spawn_rate or _number(p.settings.get("spawn-rate")),
                 "run_time": p.run_time,
                 "locust_workers": opts.workers,
+                "server": opts.server,
                 "worker_class": opts.worker_class,
                 "workers": opts.app_workers,
                 "threads": opts.threads,

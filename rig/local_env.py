@@ -50,6 +50,7 @@ def versions(redis_url: str) -> dict:
         "python": platform.python_version(),
         "locust": _version("locust"),
         "gunicorn": _version("gunicorn"),
+        "granian": _version("granian"),
         "flask": _version("flask"),
         "kernel": platform.release(),
         "cpu_model": _cpu_model(),

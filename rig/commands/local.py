@@ -7,14 +7,16 @@ from pathlib import Path
 from loadgen import runner
 from rig import local
 from rig.paths import DEFAULT_RESULTS_DIR
+from rig.serve import SERVERS, chosen_server
 
 EPILOG = """examples:
   rig local                                        post_15k, its own run time, 4 Locust workers
   rig local --scenario get_doc --run-time 30s --users 100
   rig local --no-prometheus                        host figures from psutil instead
+  rig local --server granian --app-workers 1 --threads 8
 
-Starts Redis with RedisJSON, the API under Gunicorn, Prometheus with node, redis and process
-exporters (Debian's packages, when installed), the Locust master and workers; writes
+Starts Redis with RedisJSON, the API under Gunicorn (or Granian), Prometheus with node, redis
+and process exporters (Debian's packages, when installed), the Locust master and workers; writes
 RESULTS_DIR/RUN_ID/ and prints the path of its summary.md. Exit status: 0; 3 when an SLO gate
 was missed; 2 on an error (a server did not start, Locust failed); 130 after Ctrl-C.
 """
@@ -50,6 +52,13 @@ def register(subparsers) -> None:
         help="do not start Prometheus and exporters; sample with psutil",
     )
     parser.add_argument(
+        "--server",
+        type=str.lower,
+        choices=SERVERS,
+        default=None,
+        help="API server (default $RIG_SERVER or gunicorn)",
+    )
+    parser.add_argument(
         "--worker-class",
         choices=["gevent", "gthread", "sync"],
         default="gevent",
@@ -59,9 +68,14 @@ def register(subparsers) -> None:
         "--app-workers",
         type=int,
         default=os.cpu_count() or 1,
-        help="Gunicorn workers (default: CPU count)",
+        help="API worker processes (default: CPU count)",
     )
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=4,
+        help="threads per worker (gthread; Granian's blocking threads)",
+    )
     parser.add_argument(
         "--keep-tsdb",
         action="store_true",
@@ -79,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         results_dir=args.results_dir,
         prometheus=args.prometheus,
+        server=chosen_server(args.server),
         worker_class=args.worker_class,
         app_workers=args.app_workers,
         threads=args.threads,
