@@ -38,3 +38,18 @@ def report(results, raw, chosen, args) -> None:
                   f"x{rps:5.2f} req/s  x{b['p99_ms'] / a['p99_ms']:5.2f} p99")  # fmt: skip
     if args.json:
         args.json.write_text(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
+
+
+def half_load_table(half: dict, args) -> None:
+    """p99 at half of the best configuration's throughput, per endpoint (medians)."""
+    if not half:
+        return
+    med = statistics.median
+    print(f"\nat half of the fastest configuration's throughput; medians of {args.repeat} runs")
+    print(f"{'endpoint':20} {'configuration':18} {'target':>7} {'req/s':>7} {'p50 ms':>7} "
+          f"{'p99 ms':>7}")  # fmt: skip
+    for name, entry in half.items():
+        runs = entry["runs"]
+        print(f"{name:20} {entry['config']:18} {entry['target_rps']:7.0f} "
+              f"{med(r['rps'] for r in runs):7.0f} {med(r['p50_ms'] for r in runs):7.2f} "
+              f"{med(r['p99_ms'] for r in runs):7.2f}")  # fmt: skip

@@ -23,6 +23,7 @@ import contextlib
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import api_profile  # bench/, the script's own folder
 import api_report
 from api_configs import ServerConfig, parse_config
+from api_wrk import paced_script, parse_wrk, wrk_script
 
 from app.store import LUA_DIR
 from loadgen.documents import make_document
@@ -93,6 +95,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         metavar="CONFIG",
         help="after the figures, py-spy each endpoint under this configuration",
     )
+    parser.add_argument(
+        "--half-load",
+        action="store_true",
+        help="then p99 of the fastest configuration at half its throughput",
+    )
     parser.add_argument("--json", type=Path, help="also write all figures to this file")
     args = parser.parse_args(argv)
     try:
@@ -124,42 +131,6 @@ def process_cpu_seconds(root: psutil.Process) -> float:
             continue
         total += times.user + times.system
     return total
-
-
-def wrk_script(endpoint: Endpoint, doc_path: Path, workdir: Path) -> Path:
-    lines = [
-        f'wrk.method = "{endpoint.method}"',
-        'wrk.headers["Content-Type"] = "application/json"',
-    ]
-    if endpoint.body == "doc":
-        lines.append(f'local f = io.open("{doc_path}", "rb"); wrk.body = f:read("*a"); f:close()')
-    elif endpoint.body is not None:
-        lines.append(f"wrk.body = '{endpoint.body}'")
-    script = workdir / f"{endpoint.name}.lua"
-    script.write_text("\n".join(lines) + "\n")
-    return script
-
-
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
-
-
-def parse_wrk(output: str) -> dict:
-    def percentile(p: str) -> float:
-        match = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
-        return float(match.group(1)) * _UNITS[match.group(2)] if match else float("nan")
-
-    requests_match = re.search(r"(\d+) requests in", output)
-    rps_match = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    socket_errors = re.search(r"Socket errors: (.*)", output)
-    return {
-        "requests": int(requests_match.group(1)) if requests_match else 0,
-        "rps": float(rps_match.group(1)) if rps_match else 0.0,
-        "p50_ms": percentile("50"),
-        "p99_ms": percentile("99"),
-        "non_2xx": int(errors.group(1)) if errors else 0,
-        "socket_errors": socket_errors.group(1) if socket_errors else "",
-    }
 
 
 def measure_endpoint(api, endpoint, script, args, cpus) -> dict:
@@ -211,6 +182,27 @@ def start_api(config: ServerConfig, server, args, cpu: str | None, log: Path):
     return api
 
 
+def half_load(results, chosen, scripts, server, client, doc, args, api_cpus, other_cpus, workdir):
+    """p50/p99 of the fastest configuration of each endpoint at half its median throughput."""
+    found = {}
+    for endpoint in chosen:
+        rps = {c.label: statistics.median(r["rps"] for r in results[(c.label, endpoint.name)])
+               for c in args.configs}  # fmt: skip
+        best = max(args.configs, key=lambda c: rps[c.label])
+        target = rps[best.label] / 2
+        script = paced_script(scripts[endpoint.name], args.connections, target)
+        api = start_api(best, server, args, api_cpus, workdir / "api.log")
+        try:
+            runs = []
+            for _ in range(args.repeat):
+                seed(client, doc)
+                runs.append(measure_endpoint(api, endpoint, script, args, other_cpus))
+        finally:
+            api.stop()
+        found[endpoint.name] = {"config": best.label, "target_rps": target, "runs": runs}
+    return found
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     tools = [("wrk", "wrk")] + ([] if args.no_raw else [("redis-benchmark", "redis-tools")])
@@ -242,6 +234,7 @@ def main(argv=None) -> int:
     results: dict[tuple[str, str], list[dict]] = {}
     raw: dict[str, list[float]] = {}
     profiles: dict[str, list[str]] = {}
+    half: dict[str, dict] = {}
     try:
         for repeat in range(args.repeat):
             for endpoint in chosen if not args.no_raw else []:
@@ -264,6 +257,9 @@ def main(argv=None) -> int:
                         )
                 finally:
                     api.stop()
+        if args.half_load:
+            half = half_load(results, chosen, scripts, server, client, doc, args, api_cpus,
+                             other_cpus, workdir)  # fmt: skip
         if args.profile:
             api = start_api(args.profile, server, args, api_cpus, workdir / "api.log")
             try:
@@ -283,6 +279,7 @@ def main(argv=None) -> int:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
     api_report.report(results, raw, chosen, args)
+    api_report.half_load_table(half, args)
     for name, lines in profiles.items():
         print(f"\nprofile of {args.profile.label}, {name}:")
         print("\n".join(lines))
