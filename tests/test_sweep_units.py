@@ -120,3 +120,26 @@ def test_a_row_shows_missing_figures_as_dashes():
     row = table_row(1, {"server": "granian", "worker_class": None, "workers": 2, "threads": 8,
                         "env": {}, "run_id": "r1", "rps": None, "api_rss_bytes": None})  # fmt: skip
     assert (row["worker_class"], row["rps"], row["per_cpu_s"], row["rss"]) == ("—",) * 4
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "give a grid"),
+        (["--grid", "workers=0"], "workers=0 is not one of"),
+        (["--grid-file", "/nonexistent/grid.yml"], "grid file /nonexistent/grid.yml"),
+        (["--grid", "workers=1", "--scenario", "nope"], "unknown scenario 'nope'"),
+        (["--grid", "workers=1", "--users", "0"], "--users must be at least 1"),
+        (["--grid", "workers=1", "--target-rps", "-5"], "--target-rps must be above 0"),
+    ],
+)
+def test_rig_sweep_refuses_bad_input_with_one_line_and_runs_nothing(argv, message, tmp_path,
+                                                                    capsys):  # fmt: skip
+    from rig import cli
+
+    code = cli.main(["sweep", *argv, "--results-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("rig sweep: error: ") and message in err
+    assert len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
