@@ -29,16 +29,18 @@ def record(pid: int, seconds: int, out: Path) -> subprocess.Popen:
 
 
 def package_of(frame: str) -> str:
+    if frame.startswith("process "):
+        # py-spy's root frame with nothing under it: the GIL was held by native code with no
+        # Python frame of its own (a server's Rust or C side).
+        return "native code without a Python frame"
     match = _FRAME.match(frame.strip())
     path = match.group("file") if match else frame
-    if "/app/" in f"/{path}" and "site-packages" not in path:
+    if (path.startswith("app/") or "/app/" in path) and "site-packages" not in path:
         return "app (the API's own code)"
     for name in PACKAGES:
         if f"/{name}/" in path or path.startswith(f"{name}/"):
             return name
-    if "site-packages" not in path and "/python3" in path:
-        return "python stdlib"
-    return "other"
+    return "python stdlib and others"
 
 
 def summarize(raw: Path, top: int = 12) -> list[str]:
