@@ -12,6 +12,7 @@ The settings are checked before any worker starts: a bad one is one line and exi
 """
 
 import argparse
+import importlib.util
 import os
 import shutil
 import sys
@@ -159,11 +160,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _has_setproctitle() -> bool:
-    try:
-        import setproctitle  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Granian sets process titles only with setproctitle (not a dependency of the API);
+    without it the name stays visible in the command line of the launcher and its workers."""
+    return importlib.util.find_spec("setproctitle") is not None
 
 
 if __name__ == "__main__":
