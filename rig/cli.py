@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "rig.commands.local",
     "rig.commands.sweep",
     "rig.commands.report",
+    "rig.commands.run_info",
     "rig.commands.compare",
     "rig.commands.seed",
     "rig.commands.reset",

@@ -68,11 +68,11 @@ def test_a_sweep_of_four_points_compares_recommends_and_never_picks_a_suspect(tm
         assert (row["API RSS"], row["Redis CPU"]) == (own["rss"], own["redis_cpu"])
         metrics = json.loads((parent / run_id / "metrics.json").read_text())
         cpu = next(s for s in metrics["series"] if s["key"] == "api_cpu_percent")["points"]
-        info = json.loads((parent / run_id / "run.json").read_text())
+        report = json.loads((parent / run_id / "report.json").read_text())
         cores = sum(v for _, v in cpu) / len(cpu) / 100
-        expected = info["report"]["figures"]["rps"] / cores
+        expected = report["figures"]["rps"] / cores
         assert row["req per API CPU-s"] == f"{expected:,.0f}"
-        assert row["run"] == info["report"]["validity"]
+        assert row["run"] == report["validity"]
 
     # Sorted by throughput, best first.
     rps = [float(r["RPS"].replace(",", "")) for r in rows.values()]

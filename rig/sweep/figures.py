@@ -1,7 +1,7 @@
 """One sweep point's figures, read from its own run directory (run.json and metrics.json).
 
-RPS, percentiles and failures are the report's key figures (run.json "report"); CPU and RSS
-are the averages the summary's service table shows (metrics.json). CPU percent is of one core.
+RPS, percentiles, failures and verdicts are the report's (report.json); CPU and RSS are the
+averages the summary's service table shows (metrics.json). CPU percent is of one core.
 """
 
 from pathlib import Path
@@ -20,7 +20,7 @@ def point_figures(path: Path) -> dict:
     """The row of one point; None where the run did not measure a figure."""
     info = run_dir.read_json(Path(path) / run_dir.RUN_JSON) or {}
     metrics = run_dir.read_json(Path(path) / run_dir.METRICS_JSON) or {}
-    report = info.get("report") or {}
+    report = run_dir.read_json(Path(path) / run_dir.REPORT_JSON) or {}
     key = report.get("figures") or {}
     rps = key.get("rps")
     api_cpu = _average(metrics, "api_cpu_percent")
@@ -41,4 +41,5 @@ def point_figures(path: Path) -> dict:
         "redis_cpu_percent": _average(metrics, "redis_cpu_percent"),
         "slo": report.get("slo"),
         "validity": report.get("validity"),
+        "reasons": list(report.get("validity_reasons") or []),
     }

@@ -123,7 +123,6 @@ def run(opts: SweepOptions, out: TextIO = sys.stdout) -> SweepResult:
                 out.write(f"  did not run: {failed[-1][1]}\n")
                 continue
             row = {**point_fields(point), **figures.point_figures(result.run_dir)}
-            row["reasons"] = list(result.verdicts.get("validity_reasons") or [])
             rows.append(row)
             out.write(f"  {_number(row['rps'])} req/s, p95 {_number(row['p95'])} ms, "
                       f"run {row['validity']}, SLO {row['slo']}\n")  # fmt: skip
