@@ -2,9 +2,15 @@
 
 import json
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import psutil
+import pytest
+
+from rig.ports import wait_until
 
 RIG = str(Path(sys.executable).parent / "rig")
 GRID = """
@@ -90,3 +96,35 @@ def test_a_sweep_of_four_points_compares_recommends_and_never_picks_a_suspect(tm
     assert "recommended: " + recommended["label"] in done.stdout
     for chart in ("throughput_p95.png", "cpu_per_request.png"):
         assert (parent / "charts" / chart).read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM])
+def test_a_signal_stops_the_sweep_and_every_process_of_its_point(tmp_path, sig):
+    argv = [RIG, "sweep", "--grid", "server=granian,gunicorn", "--scenario", "small_json",
+            "--users", "5", "--run-time", "60s", "--workers", "1", "--no-prometheus",
+            "--results-dir", str(tmp_path)]  # fmt: skip
+    sweep = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # Under load: the API, Redis, the Locust master and its worker are all running.
+        def loaded() -> bool:
+            names = " ".join(" ".join(p.cmdline()) for p in _descendants(sweep.pid))
+            return "granian_conf" in names and "locust" in names and "--worker" in names
+
+        wait_until(loaded, 120, "the first point under load", alive=lambda: sweep.poll() is None)
+        started = _descendants(sweep.pid)
+        sweep.send_signal(sig)
+        _, errors = sweep.communicate(timeout=120)
+    finally:
+        if sweep.poll() is None:
+            sweep.kill()
+    assert sweep.returncode == 130
+    assert "rig sweep: interrupted" in errors and "Traceback" not in errors
+    psutil.wait_procs(started, timeout=30)
+    assert [p.pid for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
