@@ -4,8 +4,8 @@ import argparse
 from pathlib import Path
 
 from loadgen import runner
-from rig import local
 from rig.errors import RigError
+from rig.local.plan import LocalOptions
 from rig.paths import DEFAULT_RESULTS_DIR
 from rig.sweep import grid as sweep_grid
 from rig.sweep import recommend
@@ -90,7 +90,7 @@ def build_grid(args: argparse.Namespace) -> sweep_grid.Grid:
 def run(args: argparse.Namespace) -> int:
     if args.target_rps is not None and args.target_rps <= 0:
         raise RigError("--target-rps must be above 0")
-    base = local.LocalOptions(
+    base = LocalOptions(
         scenario=args.scenario,
         run_time=args.run_time,
         users=args.users,

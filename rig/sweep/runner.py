@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TextIO
 
 from reports import run_dir
-from rig import local
 from rig.errors import RigError
+from rig.local import bench, plan
 from rig.paths import DEFAULT_RESULTS_DIR
 from rig.sweep import figures, render
 from rig.sweep.grid import Grid, Point
@@ -29,7 +29,7 @@ SWEEP_JSON = "sweep.json"
 @dataclass
 class SweepOptions:
     grid: Grid
-    base: local.LocalOptions  # the load of every point; its API settings are replaced
+    base: plan.LocalOptions  # the load of every point; its API settings are replaced
     objective: str = "throughput"
     target_rps: float | None = None
     results_dir: Path = DEFAULT_RESULTS_DIR
@@ -73,7 +73,7 @@ def _signals_interrupt():
             signal.signal(sig, handler)
 
 
-def _options(base: local.LocalOptions, point: Point, parent: Path) -> local.LocalOptions:
+def _options(base: plan.LocalOptions, point: Point, parent: Path) -> plan.LocalOptions:
     return replace(
         base,
         server=point.server,
@@ -94,7 +94,7 @@ def run(opts: SweepOptions, out: TextIO = sys.stdout) -> SweepResult:
     if not points:
         raise RigError("the grid has no point to run")
     base = opts.base
-    local.plan(replace(base, results_dir=Path(opts.results_dir)))  # bad load options fail now
+    plan.plan(replace(base, results_dir=Path(opts.results_dir)))  # bad load options fail now
     sweep_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-sweep-{base.scenario}"
     parent = Path(opts.results_dir).resolve() / sweep_id
     parent.mkdir(parents=True)
@@ -117,7 +117,7 @@ def run(opts: SweepOptions, out: TextIO = sys.stdout) -> SweepResult:
             out.flush()
             try:
                 with _environment(point.env):
-                    result = local.run(_options(base, point, parent), out=point_out)
+                    result = bench.run(_options(base, point, parent), out=point_out)
             except RigError as exc:
                 failed.append((point.label, str(exc).splitlines()[0]))
                 out.write(f"  did not run: {failed[-1][1]}\n")
@@ -159,7 +159,7 @@ def _number(value) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
 
-def _load_text(base: local.LocalOptions) -> str:
+def _load_text(base: plan.LocalOptions) -> str:
     users = f"{base.users} users" if base.users else "the scenario's users"
     run_time = f"for {base.run_time}" if base.run_time else "for the scenario's run time"
     return f"{users} {run_time}, {base.workers} Locust worker(s)"
