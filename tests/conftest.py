@@ -37,12 +37,43 @@ def redis_client(json_redis):
     client.close()
 
 
+# API tests of Gunicorn itself, which run under Gunicorn only (README: "Gunicorn and Granian").
+GUNICORN_ONLY = {
+    # Gunicorn's own answers to malformed HTTP; Granian's HTTP layer (hyper) answers them
+    # itself, with an empty 4xx.
+    "test_requests_gunicorn_refuses_get_json_errors",
+    # Gunicorn's worker classes and connection slots. Granian reads idle connections in Rust,
+    # but a body that stalls holds one of its blocking threads until the client goes away.
+    "test_idle_and_slow_clients_are_dropped_and_cannot_starve_the_worker",
+}
+# What Granian (the pinned version) does differently: strict xfail, so a Granian that fixes
+# one makes its test fail here until this entry goes.
+GRANIAN_DIFFERS = {
+    ("test_malformed_chunked_framing_is_a_json_400", b"2\r\n{}XX0\r\n\r\n"):
+        "Granian passes the chunk before the broken framing to the app as the whole body",
+    ("test_malformed_chunked_framing_is_a_json_400", b"5\r\n{}"):
+        "Granian passes a chunked body cut short by the client to the app as the whole body",
+}  # fmt: skip
+
+
 def pytest_generate_tests(metafunc):
     # Session scope: pytest groups the tests by server and starts each server once. Other
     # tests (Locust, reports) need an API, not a second run of themselves.
     module = metafunc.module.__name__.rsplit(".", 1)[-1]
     if "api_server" in metafunc.fixturenames and module.startswith("test_api_"):
-        metafunc.parametrize("api_server", serve.SERVERS, indirect=True, scope="session")
+        only_gunicorn = metafunc.function.__name__ in GUNICORN_ONLY
+        servers = [serve.DEFAULT_SERVER] if only_gunicorn else list(serve.SERVERS)
+        metafunc.parametrize("api_server", servers, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("api_server") != "granian":
+            continue
+        for (name, value), why in GRANIAN_DIFFERS.items():
+            if item.originalname == name and value in params.values():
+                item.add_marker(pytest.mark.xfail(strict=True, reason=why))
 
 
 @pytest.fixture(scope="session")
