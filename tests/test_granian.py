@@ -123,3 +123,11 @@ def test_a_dead_worker_is_replaced_and_its_live_files_are_removed(json_redis, tm
             assert answer.status_code == 200
     finally:
         api.stop()
+
+
+@pytest.mark.parametrize("threads", [None, "1", "16"])
+def test_the_redis_pool_covers_every_blocking_thread(threads):
+    from app.concurrency import requests_per_worker
+
+    env = {"RIG_SERVER": "granian", **({"RIG_THREADS": threads} if threads else {})}
+    assert requests_per_worker(env) == GranianSettings.from_env(env).concurrency
