@@ -59,7 +59,7 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
         compare.compare_all([figures.key_figures(r) for r in earlier], current) if earlier else []
     )
     slo, slo_lines = verdict.slo_verdict(run)
-    validity, reasons = verdict.validity(run, current, _busiest_worker_cpu(metrics))
+    validity, reasons = verdict.validity(run, current, _busiest_worker_cpu(metrics), metrics)
     verdicts = {
         "slo": slo,
         "slo_lines": slo_lines,
