@@ -54,7 +54,8 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
     chart_links = _charts(run, metrics, missing)
 
     current = figures.key_figures(run)
-    earlier = history.earlier_runs(run, results_dir)
+    # The whole history: the change-point detector judges against all of it.
+    earlier = history.earlier_runs(run, results_dir, limit=None)
     comparisons = (
         compare.compare_all([figures.key_figures(r) for r in earlier], current) if earlier else []
     )
@@ -68,8 +69,9 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
     }
 
     run_dir.write_json(run.path / run_dir.METRICS_JSON, metrics)
+    baseline_ids = [r.run_id for r in earlier[-compare.BASELINE_RUNS :]]
     text = render.render_summary(
-        run, metrics, verdicts, comparisons, [r.run_id for r in earlier], chart_links, missing
+        run, metrics, verdicts, comparisons, baseline_ids, chart_links, missing, len(earlier)
     )
     summary = run.path / run_dir.SUMMARY_MD
     summary.write_text(text, encoding="utf-8")
@@ -80,6 +82,7 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
         "validity": validity,
         "figures": current,
         "regressions": [c.metric.key for c in comparisons if c.status == "REGRESSION"],
+        "judged_by": compare.rule_of(comparisons),
     }
     run_dir.write_json(run.path / run_dir.RUN_JSON, info)
     index = history.write_index(results_dir)

@@ -233,6 +233,7 @@ def render_summary(
     baseline_runs: list[str],
     charts: list[tuple[str, str]],
     missing: list[dict],
+    earlier_runs: int = 0,
 ) -> str:
     config = run.info.get("config") or {}
     hosts = run.info.get("hosts") or {}
@@ -265,11 +266,12 @@ def render_summary(
         "charts": charts,
         "comparisons": comparison_rows(comparisons),
         "baseline_runs": [cell(r) for r in baseline_runs],
+        "judged_by": compare.judged_by(comparisons, earlier_runs),
         "environment": environment_rows(run),
         "missing": [(cell(m["what"]), cell(m["why"])) for m in missing],
     }
     return _ENV.get_template("summary.md.j2").render(context)
 
 
-def render_index(rows: list[dict]) -> str:
-    return _ENV.get_template("index.md.j2").render(rows=rows)
+def render_index(rows: list[dict], trends: list[dict] | None = None) -> str:
+    return _ENV.get_template("index.md.j2").render(rows=rows, trends=trends or [])
