@@ -1,0 +1,119 @@
+"""Repeated runs: a parent directory of run directories, summed up as median and CV per figure.
+
+`rig local --repeat N` writes RESULTS/REPEAT_ID/ with one run directory per repeat and
+repeats.md beside them. One run of a benchmark is one draw from the bench's noise; the
+median of N draws with its coefficient of variation (CV) says what the figure is and how
+far to trust it.
+"""
+
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+from reports import compare, figures, render, run_dir
+
+REPEATS_MD = "repeats.md"
+NOISY_CV_PCT = 5.0  # a figure whose repeats spread more than this is marked noisy
+
+
+class RepeatsError(run_dir.RunDirError):
+    """The directory is neither a run directory nor a parent of run directories."""
+
+
+@dataclass(frozen=True)
+class Spread:
+    median: float | None
+    cv_pct: float | None  # None with fewer than 2 values
+    n: int
+
+    @property
+    def noisy(self) -> bool:
+        return self.cv_pct is not None and self.cv_pct > NOISY_CV_PCT
+
+
+def is_repeat_set(path: Path) -> bool:
+    path = Path(path)
+    return (
+        path.is_dir()
+        and not (path / run_dir.RUN_JSON).is_file()
+        and any((child / run_dir.RUN_JSON).is_file() for child in path.iterdir())
+    )
+
+
+def load_set(path: Path) -> list[run_dir.Run]:
+    """The runs of a run directory ([that run]) or of a repeat set (each child, oldest first)."""
+    path = Path(path)
+    if not is_repeat_set(path):
+        return [run_dir.load(path, with_history=False)]
+    runs = [
+        run_dir.load(child, with_history=False)
+        for child in sorted(path.iterdir())
+        if (child / run_dir.RUN_JSON).is_file()
+    ]
+    return sorted(runs, key=lambda r: r.start)
+
+
+def spread(values: list[float | None]) -> Spread:
+    known = [v for v in values if v is not None]
+    if not known:
+        return Spread(None, None, 0)
+    cv = compare.cv_pct(known) if len(known) >= 2 else None
+    return Spread(statistics.median(known), cv, len(known))
+
+
+def spreads(runs: list[run_dir.Run]) -> dict[str, Spread]:
+    """Median and CV of each key figure over `runs`."""
+    figs = [figures.key_figures(r) for r in runs]
+    return {m.key: spread([f.get(m.key) for f in figs]) for m in compare.METRICS}
+
+
+def medians(runs: list[run_dir.Run]) -> dict[str, float | None]:
+    """The key figures of a repeat set as one run's: each the median over the repeats."""
+    return {key: s.median for key, s in spreads(runs).items()}
+
+
+def render_repeats(runs: list[run_dir.Run]) -> str:
+    by_key = spreads(runs)
+    lines = [
+        f"# {render.cell(runs[0].scenario)}: {len(runs)} repeats",
+        "",
+        f"Each figure is the median over the repeats with its coefficient of variation (CV); "
+        f"a CV above {NOISY_CV_PCT:g} % is marked noisy: a difference smaller than the spread "
+        "says nothing.",
+        "",
+        "| Figure | Median | CV | Repeats | Note |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for metric in compare.METRICS:
+        s = by_key[metric.key]
+        cv = "—" if s.cv_pct is None else f"{s.cv_pct:.1f} %"
+        note = "noisy" if s.noisy else ""
+        value = compare.format_value(metric, s.median)
+        lines.append(f"| {metric.label} | {value} | {cv} | {s.n} | {note} |")
+    lines += [
+        "",
+        "| Repeat | RPS | p95 (ms) | Validity | Report |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for run in runs:
+        figs = figures.key_figures(run)
+        validity = (run.info.get("report") or {}).get("validity", "—")
+        link = f"{run.path.name}/{run_dir.SUMMARY_MD}"
+        lines.append(
+            f"| {render.cell(run.run_id)} | {compare.format_value(compare.METRICS[0], figs['rps'])}"
+            f" | {compare.format_value(compare.METRICS[2], figs['p95'])} | {validity} | "
+            f"[summary]({link}) |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_repeats(parent: Path) -> Path:
+    """repeats.md in a repeat set's directory, from the run directories in it."""
+    runs = load_set(parent)
+    if len(runs) < 1 or not is_repeat_set(parent):
+        raise RepeatsError(f"{parent} holds no run directories")
+    path = Path(parent) / REPEATS_MD
+    tmp = path.with_name(REPEATS_MD + ".tmp")
+    tmp.write_text(render_repeats(runs), encoding="utf-8")
+    tmp.replace(path)
+    return path
