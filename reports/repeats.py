@@ -10,7 +10,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from reports import compare, figures, render, run_dir
+from reports import compare, figures, history, render, run_dir
 
 REPEATS_MD = "repeats.md"
 NOISY_CV_PCT = 5.0  # a figure whose repeats spread more than this is marked noisy
@@ -72,7 +72,51 @@ def medians(runs: list[run_dir.Run]) -> dict[str, float | None]:
     return {key: s.median for key, s in spreads(runs).items()}
 
 
-def render_repeats(runs: list[run_dir.Run]) -> str:
+def history_before(runs: list[run_dir.Run], results_dir: Path) -> list[dict[str, float | None]]:
+    """Key figures of what ran before this set in `results_dir` with its scenario on its
+    bench, oldest first: single runs as they are, earlier repeat sets as their medians."""
+    first, inside = runs[0], {r.path.resolve() for r in runs}
+    entries: list[tuple[float, dict]] = []
+    for run in history.runs_in(results_dir):
+        if history.same_bench(run, first) and run.start < first.start:
+            entries.append((run.start, figures.key_figures(run)))
+    for child in sorted(Path(results_dir).iterdir()) if Path(results_dir).is_dir() else []:
+        if not is_repeat_set(child):
+            continue
+        try:
+            others = load_set(child)
+        except run_dir.RunDirError:
+            continue  # a broken set must not stop this one's summary
+        if others[0].path.resolve() in inside or not history.same_bench(others[0], first):
+            continue
+        if others[0].start < first.start:
+            entries.append((others[0].start, medians(others)))
+    return [figs for _start, figs in sorted(entries, key=lambda e: e[0])]
+
+
+def comparison_lines(runs: list[run_dir.Run], results_dir: Path) -> list[str]:
+    past = history_before(runs, results_dir)
+    if not past:
+        return ["No earlier run or repeat set of this scenario on this bench."]
+    results = compare.compare_all(past, medians(runs))
+    lines = [
+        f"The medians against {len(past)} earlier run(s) or repeat set(s) (sets count as their "
+        f"medians). {compare.judged_by(results, len(past))}",
+        "",
+        "| Figure | Baseline | Median | Delta | Baseline CV | Status |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for c in results:
+        cv = "—" if c.cv_pct is None else f"{c.cv_pct:.1f} %"
+        lines.append(
+            f"| {c.metric.label} | {compare.format_value(c.metric, c.baseline)} | "
+            f"{compare.format_value(c.metric, c.value)} | {compare.format_delta(c)} | {cv} | "
+            f"{c.status} |"
+        )
+    return lines
+
+
+def render_repeats(runs: list[run_dir.Run], results_dir: Path | None = None) -> str:
     by_key = spreads(runs)
     lines = [
         f"# {render.cell(runs[0].scenario)}: {len(runs)} repeats",
@@ -104,16 +148,21 @@ def render_repeats(runs: list[run_dir.Run]) -> str:
             f" | {compare.format_value(compare.METRICS[2], figs['p95'])} | {validity} | "
             f"[summary]({link}) |"
         )
+    if results_dir is not None:
+        lines += ["", "## Comparison", "", *comparison_lines(runs, results_dir)]
     return "\n".join(lines) + "\n"
 
 
-def write_repeats(parent: Path) -> Path:
-    """repeats.md in a repeat set's directory, from the run directories in it."""
-    runs = load_set(parent)
-    if len(runs) < 1 or not is_repeat_set(parent):
+def write_repeats(parent: Path, results_dir: Path | None = None) -> Path:
+    """repeats.md in a repeat set's directory, from the run directories in it; compared with
+    the history in `results_dir` (default: the set's parent directory)."""
+    parent = Path(parent)
+    if not is_repeat_set(parent):
         raise RepeatsError(f"{parent} holds no run directories")
-    path = Path(parent) / REPEATS_MD
+    runs = load_set(parent)
+    path = parent / REPEATS_MD
     tmp = path.with_name(REPEATS_MD + ".tmp")
-    tmp.write_text(render_repeats(runs), encoding="utf-8")
+    results_dir = Path(results_dir) if results_dir else parent.resolve().parent
+    tmp.write_text(render_repeats(runs, results_dir), encoding="utf-8")
     tmp.replace(path)
     return path

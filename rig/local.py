@@ -16,11 +16,12 @@ from typing import TextIO
 
 from loadgen import runner
 from reports import build, run_dir
-from rig import local_env, local_monitor, local_sampler, processes, redis_server, serve
+from rig import cpu_split, local_env, local_monitor, local_sampler, processes, redis_server, serve
 from rig.errors import RigError
 from rig.local_progress import Progress
 from rig.paths import DEFAULT_RESULTS_DIR, REPO_ROOT
 from rig.ports import free_port, http_ok, wait_until
+from rig.saturation_watch import SaturationWatch
 
 HOST = "local"
 ROLES = ["redis", "app", "locust", "prometheus"]
@@ -45,6 +46,9 @@ class LocalOptions:
     app_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     threads: int = 4
     keep_tsdb: bool = False
+    cpus_loadgen: str | None = None  # e.g. "1"; with cpus_service, None: automatic split
+    cpus_service: str | None = None
+    cpu_split: bool = True  # False: everything shares every CPU
 
 
 @dataclass
@@ -138,6 +142,7 @@ class _Plan:
     total: int | None
     run_id: str
     path: Path
+    cpus: cpu_split.CpuSplit
 
     @property
     def logs(self) -> Path:
@@ -162,7 +167,8 @@ def plan(opts: LocalOptions) -> _Plan:
     path = Path(opts.results_dir).resolve() / run_id
     if path.exists():
         raise RigError(f"{path} already exists; wait a second and run again")
-    return _Plan(opts, settings, run_time, total, run_id, path)
+    cpus = cpu_split.choose(opts.cpus_loadgen, opts.cpus_service, opts.cpu_split)
+    return _Plan(opts, settings, run_time, total, run_id, path, cpus)
 
 
 def run(opts: LocalOptions, out: TextIO = sys.stdout) -> LocalResult:
@@ -206,11 +212,14 @@ class _Bench:
     def run(self) -> LocalResult:
         p = self.plan
         self.say(f"run {p.run_id}: results in {p.path}")
+        self.say(p.cpus.how)
         self.db = redis_server.start(log_path=p.logs / "redis.log")
         self.stack.callback(self.db.stop)
+        cpu_split.pin(self.db.process.pid, p.cpus.service)
         self.api_name = f"rig-api-{p.run_id}"
         self.api = _start_api(self.opts, self.db.url, self.api_name, p.logs / "api.log")
         self.stack.callback(self.api.stop)
+        cpu_split.pin(self.api.process.pid, p.cpus.service)  # the master and its workers
         self.say(f"Redis {self.db.url} ({self.db.binary.name}), API {self.api.url}")
         self.stack.callback(self._stop_locust)
         self._start_monitoring()
@@ -307,21 +316,28 @@ class _Bench:
         master_log = p.logs / "locust_master.log"
         launched = time.time()
         self.master = processes.spawn(argv, env=env, log_path=master_log, cwd=REPO_ROOT)
+        cpu_split.pin(self.master.pid, p.cpus.loadgen)
         worker_argv = runner.worker_argv("127.0.0.1", self.master_port)
         for index in range(self.opts.workers):
             log = p.logs / f"locust_worker_{index + 1}.log"
             self.workers.append(processes.spawn(worker_argv, env=env, log_path=log, cwd=REPO_ROOT))
+            cpu_split.pin(self.workers[-1].pid, p.cpus.loadgen)
 
         limit = (p.total or NO_RUN_TIME_LIMIT) + GRACE_SECONDS
         progress = Progress(
             self.out, f"http://127.0.0.1:{self.locust_metrics_port}/metrics", p.total
         )
         deadline = time.monotonic() + limit
+        watch = SaturationWatch(p.cpus.loadgen)
         while self.master.poll() is None:
             if time.monotonic() > deadline:
                 progress.done()
                 raise RigError(f"Locust did not finish within {limit} s; see {master_log}")
             progress.update()
+            warning = watch.check(progress.load_started is not None)
+            if warning:
+                progress.done()
+                self.say(warning)
             time.sleep(0.5)
         progress.done()
         finished = time.time()
@@ -366,6 +382,7 @@ class _Bench:
                     "instance": local_monitor.INSTANCE,
                     "network_devices": "lo",
                     "network_exclude": "",
+                    "cpus": p.cpus.run_json(),
                 }
             },
             "monitoring": {

@@ -2,6 +2,7 @@
 
 import json
 import random
+import re
 import statistics
 from pathlib import Path
 
@@ -121,3 +122,18 @@ def test_repeats_md_shows_median_and_cv_of_each_figure(tmp_path):
     assert f"| RPS | {statistics.median(rps):,.1f} | {cv:.1f} % | 3 | noisy |" in text
     assert "| p95 | 40 | 0.0 % | 3 |  |" in text
     assert text.count("summary.md") == 3
+
+
+def test_a_repeat_set_compares_its_medians_with_the_history(tmp_path):
+    # Two earlier single runs in the results directory; the set's medians are judged
+    # against them (repeats count as one entry of the history, their medians).
+    write_run(tmp_path, "old1", 2000.0, 40)
+    write_run(tmp_path, "old2", 2000.0, 40)
+    parent = repeat_set(tmp_path, "set", [1000.0, 1010.0, 990.0])
+    text = repeats.write_repeats(parent).read_text()
+    assert "The medians against 2 earlier run(s)" in text
+    assert re.search(r"\| RPS \| 2,000\.0 \| 1,000\.0 \| -50\.0 % \| 0\.0 % \| REGRESSION \|", text)
+    later = repeat_set(tmp_path, "later", [1000.0, 1000.0, 1000.0])
+    text = repeats.write_repeats(later).read_text()
+    assert "The medians against 3 earlier run(s) or repeat set(s)" in text
+    assert re.search(r"\| RPS \| 2,000\.0 \| 1,000\.0 \| -50\.0 % \| [\d.]+ % \|", text)

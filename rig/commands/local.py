@@ -5,17 +5,22 @@ import os
 from pathlib import Path
 
 from loadgen import runner
-from rig import local
+from rig import local, repeat
 from rig.paths import DEFAULT_RESULTS_DIR
 
 EPILOG = """examples:
   rig local                                        post_15k, its own run time, 4 Locust workers
   rig local --scenario get_doc --run-time 30s --users 100
   rig local --no-prometheus                        host figures from psutil instead
+  rig local --repeat 5 --run-time 30s              5 runs, medians and CVs in repeats.md
+  rig local --cpus-loadgen 3 --cpus-service 0-2    Locust on CPU 3, API and Redis on 0-2
 
 Starts Redis with RedisJSON, the API under Gunicorn, Prometheus with node, redis and process
 exporters (Debian's packages, when installed), the Locust master and workers; writes
-RESULTS_DIR/RUN_ID/ and prints the path of its summary.md. Exit status: 0; 3 when an SLO gate
+RESULTS_DIR/RUN_ID/ and prints the path of its summary.md (with --repeat N: RESULTS_DIR/
+REPEAT_ID/ with N run directories and repeats.md, whose path it prints). The load generator
+and the service get separate CPUs (a quarter of them for Locust, at least one) unless told
+otherwise; a run where they share CPUs is SUSPECT. Exit status: 0; 3 when an SLO gate
 was missed; 2 on an error (a server did not start, Locust failed); 130 after Ctrl-C.
 """
 
@@ -67,6 +72,23 @@ def register(subparsers) -> None:
         action="store_true",
         help="keep Prometheus' data in RUN_DIR/prometheus/tsdb (default: removed after the report)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N times; repeats.md shows each figure's median and CV (default 1)",
+    )
+    parser.add_argument("--cpus-loadgen", metavar="CPUS", help="CPUs for Locust, e.g. 3 or 2-3")
+    parser.add_argument(
+        "--cpus-service", metavar="CPUS", help="CPUs for the API and Redis, e.g. 0-1"
+    )
+    parser.add_argument(
+        "--no-cpu-split",
+        dest="cpu_split",
+        action="store_false",
+        help="let Locust share every CPU with the API and Redis (the run is then SUSPECT)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -83,7 +105,14 @@ def run(args: argparse.Namespace) -> int:
         app_workers=args.app_workers,
         threads=args.threads,
         keep_tsdb=args.keep_tsdb,
+        cpus_loadgen=args.cpus_loadgen,
+        cpus_service=args.cpus_service,
+        cpu_split=args.cpu_split,
     )
+    if args.repeat != 1:
+        repeated = repeat.run_repeats(options, args.repeat)
+        print(repeated.repeats_md)
+        return repeated.exit_code
     result = local.run(options)
     print(result.summary)
     return result.exit_code
