@@ -5,7 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import jinja2
 
-from reports import compare, figures, resources
+from reports import compare, figures, open_model, resources
 from reports.run_dir import TABLE_COLUMNS, Run
 
 _ENV = jinja2.Environment(
@@ -267,6 +267,7 @@ def render_summary(
         "comparisons": comparison_rows(comparisons),
         "baseline_runs": [cell(r) for r in baseline_runs],
         "judged_by": compare.judged_by(comparisons, earlier_runs),
+        "arrival_rate": open_model.summary(run, figures.key_figures(run))[0],
         "environment": environment_rows(run),
         "missing": [(cell(m["what"]), cell(m["why"])) for m in missing],
     }

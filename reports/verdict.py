@@ -1,6 +1,6 @@
 """Verdicts of a run: PASS/FAIL from the SLO gates, VALID/SUSPECT from how far to trust it."""
 
-from reports import saturation
+from reports import open_model, saturation
 from reports.run_dir import SLO_FILES, Run
 
 MAX_FAIL_RATIO = 0.01  # more failures than this: the figures measure errors, not the service
@@ -59,4 +59,7 @@ def validity(
         )
     reasons += saturation.colocation_reasons(run)
     reasons += saturation.busy_host_reasons(run, metrics or {})
+    _line, short = open_model.summary(run, figures)
+    if short:
+        reasons.append(short)
     return ("SUSPECT" if reasons else "VALID"), reasons

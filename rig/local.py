@@ -49,6 +49,7 @@ class LocalOptions:
     cpus_loadgen: str | None = None  # e.g. "1"; with cpus_service, None: automatic split
     cpus_service: str | None = None
     cpu_split: bool = True  # False: everything shares every CPU
+    arrival_rate: float | None = None  # open model: requests per second (the scenario's if None)
 
 
 @dataclass
@@ -163,6 +164,8 @@ def plan(opts: LocalOptions) -> _Plan:
         raise RigError("--users must be at least 1")
     if opts.spawn_rate is not None and opts.spawn_rate <= 0:
         raise RigError("--spawn-rate must be above 0")
+    if opts.arrival_rate is not None and not 0 < opts.arrival_rate < float("inf"):
+        raise RigError("--arrival-rate must be a number of requests per second above 0")
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{opts.scenario}"
     path = Path(opts.results_dir).resolve() / run_id
     if path.exists():
@@ -312,6 +315,7 @@ class _Bench:
             spawn_rate=self.opts.spawn_rate,
             prometheus_port=self.locust_metrics_port,
             master_bind_port=self.master_port,
+            extra=["--arrival-rate", str(self.opts.arrival_rate)] if self.opts.arrival_rate else (),
         )
         master_log = p.logs / "locust_master.log"
         launched = time.time()
@@ -374,6 +378,7 @@ class _Bench:
                 "workers": opts.app_workers,
                 "threads": opts.threads,
                 "locust_exit_code": self.master.returncode if self.master else None,
+                "arrival_rate": opts.arrival_rate or _number(p.settings.get("arrival-rate")),
             },
             # One box: the rig's traffic is all on lo, and other interfaces carry other things.
             "hosts": {

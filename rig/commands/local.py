@@ -14,6 +14,7 @@ EPILOG = """examples:
   rig local --no-prometheus                        host figures from psutil instead
   rig local --repeat 5 --run-time 30s              5 runs, medians and CVs in repeats.md
   rig local --cpus-loadgen 3 --cpus-service 0-2    Locust on CPU 3, API and Redis on 0-2
+  rig local --arrival-rate 500 --users 100         open model: 500 req/s, target vs achieved
 
 Starts Redis with RedisJSON, the API under Gunicorn, Prometheus with node, redis and process
 exporters (Debian's packages, when installed), the Locust master and workers; writes
@@ -79,6 +80,13 @@ def register(subparsers) -> None:
         metavar="N",
         help="run N times; repeats.md shows each figure's median and CV (default 1)",
     )
+    parser.add_argument(
+        "--arrival-rate",
+        type=float,
+        metavar="RPS",
+        help="open model: requests per second spread over the users with constant pacing; "
+        "the report flags an achieved rate below 97 %% of it",
+    )
     parser.add_argument("--cpus-loadgen", metavar="CPUS", help="CPUs for Locust, e.g. 3 or 2-3")
     parser.add_argument(
         "--cpus-service", metavar="CPUS", help="CPUs for the API and Redis, e.g. 0-1"
@@ -108,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         cpus_loadgen=args.cpus_loadgen,
         cpus_service=args.cpus_service,
         cpu_split=args.cpu_split,
+        arrival_rate=args.arrival_rate,
     )
     if args.repeat != 1:
         repeated = repeat.run_repeats(options, args.repeat)
