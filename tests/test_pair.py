@@ -137,3 +137,10 @@ def test_a_repeat_set_compares_its_medians_with_the_history(tmp_path):
     text = repeats.write_repeats(later).read_text()
     assert "The medians against 3 earlier run(s) or repeat set(s)" in text
     assert re.search(r"\| RPS \| 2,000\.0 \| 1,000\.0 \| -50\.0 % \| [\d.]+ % \|", text)
+
+
+def test_rig_report_on_a_repeat_set_writes_its_repeats_md(tmp_path, capsys):
+    parent = repeat_set(tmp_path, "R", [1000.0, 1020.0, 980.0])
+    assert cli.main(["report", str(parent)]) == 0
+    assert capsys.readouterr().out.strip() == str(parent / repeats.REPEATS_MD)
+    assert "| RPS | 1,000.0 | 1.6 % | 3 |  |" in (parent / repeats.REPEATS_MD).read_text()
