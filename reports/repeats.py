@@ -141,7 +141,7 @@ def render_repeats(runs: list[run_dir.Run], results_dir: Path | None = None) -> 
     ]
     for run in runs:
         figs = figures.key_figures(run)
-        validity = (run.info.get("report") or {}).get("validity", "—")
+        validity = (run.report or run.info.get("report") or {}).get("validity", "—")
         link = f"{run.path.name}/{run_dir.SUMMARY_MD}"
         lines.append(
             f"| {render.cell(run.run_id)} | {compare.format_value(compare.METRICS[0], figs['rps'])}"

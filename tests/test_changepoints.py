@@ -115,9 +115,9 @@ def test_the_newest_run_of_a_long_history_is_judged_by_change_points(tmp_path):
     rps = [*noisy(1000, 0.02, 15, 11), 800.0]
     runs = history_dir(tmp_path, rps, [40.0] * 16)
     report = build.build(runs[-1])
-    info = json.loads((runs[-1] / run_dir.RUN_JSON).read_text())
-    assert info["report"]["judged_by"] == changepoints.RULE_CHANGE_POINTS
-    assert info["report"]["regressions"] == ["rps"]
+    verdicts = json.loads((runs[-1] / run_dir.REPORT_JSON).read_text())
+    assert verdicts["judged_by"] == changepoints.RULE_CHANGE_POINTS
+    assert verdicts["regressions"] == ["rps"]
     text = report.summary.read_text()
     assert "Judged by change points: Apache Otava's E-divisive means over this run and 15" in text
     assert re.search(

@@ -49,7 +49,7 @@ def test_repeat_3_writes_the_medians_and_cvs_of_its_three_run_directories(tmp_pa
         assert count == "3"
         assert note == ("noisy" if cv > repeats.NOISY_CV_PCT else "")
     for run in runs:
-        report = json.loads((run.path / run_dir.RUN_JSON).read_text())["report"]
+        report = json.loads((run.path / run_dir.REPORT_JSON).read_text())
         assert report["validity"] == "SUSPECT"
         summary = (run.path / run_dir.SUMMARY_MD).read_text()
         assert "suspect: the load generator shares all of its cores with the service" in summary

@@ -79,7 +79,7 @@ def test_a_co_located_run_is_suspect_with_the_co_location_reason(run):
     (reason,) = [r for r in report.verdicts["validity_reasons"] if "shares" in r]
     assert reason.startswith("the load generator shares all of its cores with the service")
     assert "on local (locust beside app, redis)" in reason
-    assert json.loads((run / run_dir.RUN_JSON).read_text())["report"]["validity"] == "SUSPECT"
+    assert json.loads((run / run_dir.REPORT_JSON).read_text())["validity"] == "SUSPECT"
 
 
 def test_pinning_to_separate_cores_clears_the_co_location_reason(run):
