@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from locust import events
 
 from loadgen import documents
+from loadgen.pacing import pacing_of
 
 
 @events.init_command_line_parser.add_listener
@@ -91,15 +92,3 @@ class Workload:
             wait_first=bool(getattr(options, "wait_first", False)),
             pacing=pacing_of(options),
         )
-
-
-def pacing_of(options) -> float:
-    """Seconds between one user's task starts for the arrival rate; 0 without one."""
-    try:
-        rate = float(getattr(options, "arrival_rate", 0.0) or 0.0)
-        users = int(getattr(options, "num_users", 0) or 0)
-    except (TypeError, ValueError):
-        return 0.0
-    if not rate > 0 or users < 1 or rate == float("inf"):
-        return 0.0
-    return users / rate

@@ -351,6 +351,10 @@ class _Bench:
         }
 
 
+def _arrival_rate(rate) -> dict:
+    return {"arrival_rate": rate} if rate else {}
+
+
 def run_info(
     the_plan: _Plan,
     launched: float,
@@ -383,7 +387,8 @@ def run_info(
             "workers": opts.app_workers,
             "threads": opts.threads,
             "locust_exit_code": locust_exit_code,
-            "arrival_rate": opts.arrival_rate or settings.get("arrival-rate"),
+            # Open-model runs only: the report compares it with the rate achieved.
+            **_arrival_rate(opts.arrival_rate or settings.get("arrival-rate")),
         },
         # One box: the rig's traffic is all on lo, and other interfaces carry other things.
         hosts={

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from loadgen.options import Workload, pacing_of
+from loadgen.pacing import pacing_of
 from reports import build, open_model, run_dir
 from rig import cli
 from rig.paths import REPO_ROOT
@@ -49,7 +49,6 @@ def test_pacing_is_users_over_rate_and_zero_without_a_rate():
     assert pacing_of(SimpleNamespace(num_users=100)) == 0.0
     for bad in (-5, float("inf"), float("nan"), "x", None):
         assert pacing_of(SimpleNamespace(arrival_rate=bad, num_users=10)) == 0.0
-    assert Workload.from_options(SimpleNamespace(arrival_rate=50.0, num_users=10)).pacing == 0.2
 
 
 def test_achieved_rate_leaves_the_ramp_up_out(tmp_path):
