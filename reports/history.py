@@ -78,6 +78,9 @@ def write_index(results_dir: Path) -> Path:
         }
         for t in trends.build(results_dir, runs)
     ]
-    tmp.write_text(render.render_index(index_rows(runs), trend_rows), encoding="utf-8")
+    from reports import repeats  # it reads runs through this module: import it late
+
+    text = render.render_index(index_rows(runs), trend_rows, repeats.index_rows(results_dir))
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return path

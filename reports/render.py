@@ -263,5 +263,7 @@ def render_summary(
     return _ENV.get_template("summary.md.j2").render(context)
 
 
-def render_index(rows: list[dict], trends: list[dict] | None = None) -> str:
-    return _ENV.get_template("index.md.j2").render(rows=rows, trends=trends or [])
+def render_index(
+    rows: list[dict], trends: list[dict] | None = None, sets: list[dict] | None = None
+) -> str:
+    return _ENV.get_template("index.md.j2").render(rows=rows, trends=trends or [], sets=sets or [])

@@ -116,6 +116,47 @@ def comparison_lines(runs: list[run_dir.Run], results_dir: Path) -> list[str]:
     return lines
 
 
+def sets_in(results_dir: Path) -> list[list[run_dir.Run]]:
+    """Every loadable repeat set directly under `results_dir`, newest first."""
+    sets = []
+    for child in sorted(Path(results_dir).iterdir()) if Path(results_dir).is_dir() else []:
+        if not is_repeat_set(child):
+            continue
+        try:
+            sets.append(load_set(child))
+        except run_dir.RunDirError:
+            continue  # a broken set must not stop the index
+    return sorted(sets, key=lambda runs: runs[0].start, reverse=True)
+
+
+def _with_cv(by_key: dict[str, Spread], key: str) -> str:
+    s = by_key[key]
+    metric = next(m for m in compare.METRICS if m.key == key)
+    cv = "" if s.cv_pct is None else f" ({s.cv_pct:.1f} %{', noisy' if s.noisy else ''})"
+    return compare.format_value(metric, s.median) + cv
+
+
+def index_rows(results_dir: Path) -> list[dict]:
+    """index.md's rows for the repeat sets: medians with their CV, a link to repeats.md."""
+    rows = []
+    for runs in sets_in(results_dir):
+        by_key = spreads(runs)
+        parent = runs[0].path.parent
+
+        rows.append(
+            {
+                "date": render.utc(runs[0].start),
+                "scenario": render.cell(runs[0].scenario),
+                "repeats": len(runs),
+                "rps": _with_cv(by_key, "rps"),
+                "p95": _with_cv(by_key, "p95"),
+                "name": render.cell(parent.name),
+                "link": f"{parent.name}/{REPEATS_MD}" if (parent / REPEATS_MD).is_file() else "#",
+            }
+        )
+    return rows
+
+
 def render_repeats(runs: list[run_dir.Run], results_dir: Path | None = None) -> str:
     by_key = spreads(runs)
     lines = [
@@ -165,4 +206,6 @@ def write_repeats(parent: Path, results_dir: Path | None = None) -> Path:
     results_dir = Path(results_dir) if results_dir else parent.resolve().parent
     tmp.write_text(render_repeats(runs, results_dir), encoding="utf-8")
     tmp.replace(path)
+    if results_dir == parent.resolve().parent:
+        history.write_index(results_dir)  # the set's row in the results directory's index.md
     return path

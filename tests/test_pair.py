@@ -144,3 +144,13 @@ def test_rig_report_on_a_repeat_set_writes_its_repeats_md(tmp_path, capsys):
     assert cli.main(["report", str(parent)]) == 0
     assert capsys.readouterr().out.strip() == str(parent / repeats.REPEATS_MD)
     assert "| RPS | 1,000.0 | 1.6 % | 3 |  |" in (parent / repeats.REPEATS_MD).read_text()
+
+
+def test_index_md_lists_repeat_sets_with_medians_and_cvs(tmp_path):
+    write_run(tmp_path, "single", 1000.0, 40)
+    parent = repeat_set(tmp_path, "R", [1000.0, 1100.0, 950.0])
+    repeats.write_repeats(parent)
+    index = (tmp_path / "index.md").read_text()
+    cv = compare.cv_pct([1000.0, 1100.0, 950.0])
+    assert f"| s | 3 | 1,000.0 ({cv:.1f} %, noisy) | 40 (0.0 %) | [R](R/repeats.md) |" in index
+    assert "[single](#)" in index  # the single run is still listed with the runs
