@@ -4,9 +4,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rig import cli, cpu_split
+from rig import cli
 from rig.errors import RigError
-from rig.saturation_watch import WINDOW_SECONDS, SaturationWatch
+from rig.local import cpu_split
+from rig.local.saturation_watch import WINDOW_SECONDS, SaturationWatch
 
 
 @pytest.mark.parametrize(

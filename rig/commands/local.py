@@ -5,7 +5,8 @@ import os
 from pathlib import Path
 
 from loadgen import runner
-from rig import local, repeat
+from rig.local import bench, repeat
+from rig.local.plan import LocalOptions
 from rig.paths import DEFAULT_RESULTS_DIR
 
 EPILOG = """examples:
@@ -101,7 +102,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    options = local.LocalOptions(
+    options = LocalOptions(
         scenario=args.scenario,
         run_time=args.run_time,
         users=args.users,
@@ -122,6 +123,6 @@ def run(args: argparse.Namespace) -> int:
         repeated = repeat.run_repeats(options, args.repeat)
         print(repeated.repeats_md)
         return repeated.exit_code
-    result = local.run(options)
+    result = bench.run(options)
     print(result.summary)
     return result.exit_code
