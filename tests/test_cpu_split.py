@@ -13,7 +13,6 @@ from rig.local.saturation_watch import WINDOW_SECONDS, SaturationWatch
 @pytest.mark.parametrize(
     ("cpus", "loadgen", "service"),
     [
-        ([0, 1], (1,), (0,)),
         ([0, 1, 2, 3], (3,), (0, 1, 2)),
         (list(range(8)), (6, 7), tuple(range(6))),
     ],
@@ -26,11 +25,17 @@ def test_the_automatic_split_gives_locust_a_quarter_at_least_one(cpus, loadgen, 
                                 "redis": list(service)}  # fmt: skip
 
 
-def test_one_cpu_or_no_split_shares_and_says_the_run_will_be_suspect():
-    for split in (cpu_split.choose(None, None, allowed=[0]),
-                  cpu_split.choose(None, None, split=False, allowed=[0, 1])):  # fmt: skip
+def test_a_small_box_or_no_split_shares_and_says_the_run_will_be_suspect():
+    for split in (
+        cpu_split.choose(None, None, allowed=[0]),
+        cpu_split.choose(None, None, allowed=[0, 1]),
+        cpu_split.choose(None, None, split=False, allowed=list(range(8))),
+    ):
         assert split.loadgen is None and not split.separate and split.run_json() == {}
         assert "will be SUSPECT" in split.how
+    assert "no automatic split on 2 CPU(s)" in cpu_split.choose(None, None, allowed=[0, 1]).how
+    # Asked for, a 2-CPU box is split all the same.
+    assert cpu_split.choose("1", "0", allowed=[0, 1]).separate
 
 
 def test_one_side_given_takes_the_rest_for_the_other():

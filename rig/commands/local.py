@@ -20,8 +20,8 @@ EPILOG = """examples:
 Starts Redis with RedisJSON, the API under Gunicorn, Prometheus with node, redis and process
 exporters (Debian's packages, when installed), the Locust master and workers; writes
 RESULTS_DIR/RUN_ID/ and prints the path of its summary.md (with --repeat N: RESULTS_DIR/
-REPEAT_ID/ with N run directories and repeats.md, whose path it prints). The load generator
-and the service get separate CPUs (a quarter of them for Locust, at least one) unless told
+REPEAT_ID/ with N run directories and repeats.md, whose path it prints). On 4 CPUs or more
+the load generator and the service get separate CPUs (a quarter for Locust) unless told
 otherwise; a run where they share CPUs is SUSPECT. Exit status: 0; 3 when an SLO gate
 was missed; 2 on an error (a server did not start, Locust failed); 130 after Ctrl-C.
 """

@@ -4,7 +4,7 @@ A load generator that shares its cores with the API and Redis waits for CPU, and
 is counted as response time. `rig local` therefore splits the box's CPUs: Locust on some,
 the API and Redis on the others. Locust's FastHttpUser sends about three requests for each
 one the API can serve on the same CPU time (docs: performance calibration), so the load
-generator gets a quarter of the CPUs, at least one.
+generator gets a quarter of the CPUs on a box of 4 or more (see MIN_CPUS_AUTO_SPLIT).
 """
 
 import os
@@ -15,6 +15,10 @@ import psutil
 
 from rig.errors import RigError
 
+# Below this many CPUs no automatic split: on 2 CPUs Locust's master and workers crowd onto
+# one and, on a busy box, miss their heartbeats (seen here: 3 of 6 pinned runs lost every
+# worker, 1 of 6 shared ones). --cpus-loadgen/--cpus-service still split a small box.
+MIN_CPUS_AUTO_SPLIT = 4
 LOADGEN_ROLES = ("locust",)
 SERVICE_ROLES = ("app", "redis")
 
@@ -77,7 +81,7 @@ def choose(
     loadgen: str | None, service: str | None, split: bool = True, allowed: list[int] | None = None
 ) -> CpuSplit:
     """The split from --cpus-loadgen/--cpus-service, else an automatic one when the box has
-    2 CPUs or more, else none (with `split` False or a single CPU)."""
+    MIN_CPUS_AUTO_SPLIT CPUs or more, else none (also with `split` False)."""
     allowed = available() if allowed is None else allowed
     if loadgen or service:
         mine = parse_cpus(loadgen, allowed, "--cpus-loadgen") if loadgen else None
@@ -98,8 +102,13 @@ def choose(
     shared = "the load generator shares every CPU with the API and Redis; the run will be SUSPECT"
     if not split:
         return CpuSplit(None, None, f"CPUs: no split (--no-cpu-split): {shared}")
-    if len(allowed) < 2:
-        return CpuSplit(None, None, f"CPUs: only one available: {shared}")
+    if len(allowed) < MIN_CPUS_AUTO_SPLIT:
+        return CpuSplit(
+            None,
+            None,
+            f"CPUs: no automatic split on {len(allowed)} CPU(s) (it needs "
+            f"{MIN_CPUS_AUTO_SPLIT}): {shared}; --cpus-loadgen/--cpus-service split anyway",
+        )
     count = max(1, len(allowed) // 4)
     mine, theirs = tuple(allowed[-count:]), tuple(allowed[:-count])
     how = (
