@@ -16,8 +16,8 @@ import psutil
 from rig.errors import RigError
 
 # Below this many CPUs no automatic split: on 2 CPUs Locust's master and workers crowd onto
-# one and, on a busy box, miss their heartbeats (seen here: 3 of 6 pinned runs lost every
-# worker, 1 of 6 shared ones). --cpus-loadgen/--cpus-service still split a small box.
+# one and, on a busy box, miss their heartbeats (seen here: 5 of 10 pinned runs lost every
+# worker, 2 of 10 shared ones). --cpus-loadgen/--cpus-service still split a small box.
 MIN_CPUS_AUTO_SPLIT = 4
 LOADGEN_ROLES = ("locust",)
 SERVICE_ROLES = ("app", "redis")
