@@ -16,9 +16,14 @@ EPILOG = """examples:
   rig local --repeat 5 --run-time 30s              5 runs, medians and CVs in repeats.md
   rig local --cpus-loadgen 3 --cpus-service 0-2    Locust on CPU 3, API and Redis on 0-2
   rig local --arrival-rate 500 --users 100         open model: 500 req/s, target vs achieved
+  rig local --web                                  start and stop the run in Locust's web UI
+  rig local --target http://127.0.0.1:5000 --locustfile my_locustfile.py \
+            --redis-url redis://127.0.0.1:6379/0 --users 20 --run-time 2m
+                                                   your own service (docs/own-service.md)
 
-Starts Redis with RedisJSON, the API under Gunicorn, Prometheus with node, redis and process
-exporters (Debian's packages, when installed), the Locust master and workers; writes
+Starts Redis with RedisJSON, the API under Gunicorn (neither with --target), Prometheus with
+node, redis and process exporters (Debian's packages, when installed), the Locust master and
+workers; writes
 RESULTS_DIR/RUN_ID/ and prints the path of its summary.md (with --repeat N: RESULTS_DIR/
 REPEAT_ID/ with N run directories and repeats.md, whose path it prints). On 4 CPUs or more
 the load generator and the service get separate CPUs (a quarter for Locust) unless told
@@ -37,8 +42,29 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--scenario",
-        default="post_15k",
-        help=f"one of: {', '.join(runner.list_scenarios())} (default post_15k)",
+        help=f"one of: {', '.join(runner.list_scenarios())} (default post_15k; with "
+        "--locustfile: none, every task of the file)",
+    )
+    parser.add_argument(
+        "--target",
+        metavar="URL",
+        help="load this service instead of starting the bundled API and Redis",
+    )
+    parser.add_argument(
+        "--locustfile",
+        type=Path,
+        metavar="PATH",
+        help="your own locustfile (plain Locust); the rig's plugins are loaded beside it",
+    )
+    parser.add_argument(
+        "--redis-url",
+        metavar="URL",
+        help="with --target: the service's Redis, watched read-only by redis_exporter",
+    )
+    parser.add_argument(
+        "--web",
+        action="store_true",
+        help="Locust's web UI on a free port: start and stop the run in the browser",
     )
     parser.add_argument("--run-time", help="e.g. 60s, 5m (default: the scenario's)")
     parser.add_argument("--users", type=int, help="peak users (default: the scenario's)")
@@ -118,6 +144,10 @@ def run(args: argparse.Namespace) -> int:
         cpus_service=args.cpus_service,
         cpu_split=args.cpu_split,
         arrival_rate=args.arrival_rate,
+        target=args.target,
+        locustfile=args.locustfile,
+        redis_url=args.redis_url,
+        web=args.web,
     )
     if args.repeat != 1:
         repeated = repeat.run_repeats(options, args.repeat)

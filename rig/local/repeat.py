@@ -29,8 +29,8 @@ def run_repeats(opts: LocalOptions, count: int, out: TextIO = sys.stdout) -> Rep
     includes start-up effects as a nightly run would see them."""
     if not 2 <= count <= MAX_REPEATS:
         raise RigError(f"--repeat must be between 2 and {MAX_REPEATS} (1 is a plain run)")
-    plan(opts)  # a wrong scenario or option fails before the first run
-    repeat_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{opts.scenario}-x{count}"
+    name = plan(opts).name  # a wrong scenario or option fails before the first run
+    repeat_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{name}-x{count}"
     parent = Path(opts.results_dir).resolve() / repeat_id
     if parent.exists():
         raise RigError(f"{parent} already exists; wait a second and run again")
