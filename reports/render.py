@@ -5,7 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import jinja2
 
-from reports import compare, figures, render_capacity, resources
+from reports import compare, figures, open_model, render_capacity, resources
 from reports.capacity import Capacity
 from reports.chart_set import ChartLink
 from reports.run_dir import TABLE_COLUMNS, Run
@@ -242,6 +242,7 @@ def render_summary(
     charts: list[ChartLink],
     missing: list[dict],
     capacity: Capacity | None = None,
+    earlier_runs: int = 0,
 ) -> str:
     config = run.info.get("config") or {}
     hosts = run.info.get("hosts") or {}
@@ -285,11 +286,15 @@ def render_summary(
         else None,
         "comparisons": comparison_rows(comparisons),
         "baseline_runs": [cell(r) for r in baseline_runs],
+        "judged_by": compare.judged_by(comparisons, earlier_runs),
+        "arrival_rate": open_model.summary(run, figures.key_figures(run))[0],
         "environment": environment_rows(run),
         "missing": [(cell(m["what"]), cell(m["why"])) for m in missing],
     }
     return _ENV.get_template("summary.md.j2").render(context)
 
 
-def render_index(rows: list[dict]) -> str:
-    return _ENV.get_template("index.md.j2").render(rows=rows)
+def render_index(
+    rows: list[dict], trends: list[dict] | None = None, sets: list[dict] | None = None
+) -> str:
+    return _ENV.get_template("index.md.j2").render(rows=rows, trends=trends or [], sets=sets or [])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from loadgen import runner
 from rig.errors import RigError
-from rig.local import own
+from rig.local import cpu_split, own
 from rig.paths import DEFAULT_RESULTS_DIR
 from rundir.files import LOGS_DIR
 from rundir.timespan import parse_duration
@@ -28,6 +28,10 @@ class LocalOptions:
     app_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     threads: int = 4
     keep_tsdb: bool = False
+    cpus_loadgen: str | None = None  # e.g. "1"; with cpus_service None: an automatic split
+    cpus_service: str | None = None
+    cpu_split: bool = True  # False: everything shares every CPU
+    arrival_rate: float | None = None  # open model: requests per second (the scenario's if None)
     target: str | None = None  # a service the rig did not start: no bundled API or Redis
     locustfile: Path | None = None  # the user's locustfile, the rig's plugins beside it
     redis_url: str | None = None  # the target's Redis, watched read-only
@@ -43,6 +47,7 @@ class Plan:
     run_id: str
     path: Path
     name: str  # the scenario, or the locustfile's name when it runs without one
+    cpus: cpu_split.CpuSplit  # which CPUs Locust and the service under test get
 
     @property
     def logs(self) -> Path:
@@ -66,9 +71,12 @@ def plan(opts: LocalOptions) -> Plan:
         raise RigError("--users must be at least 1")
     if opts.spawn_rate is not None and opts.spawn_rate <= 0:
         raise RigError("--spawn-rate must be above 0")
+    if opts.arrival_rate is not None and not 0 < opts.arrival_rate < float("inf"):
+        raise RigError("--arrival-rate must be a number of requests per second above 0")
     name = opts.scenario or re.sub(r"[^A-Za-z0-9_.-]", "_", opts.locustfile.stem)
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{name}"
     path = Path(opts.results_dir).resolve() / run_id
     if path.exists():
         raise RigError(f"{path} already exists; wait a second and run again")
-    return Plan(opts, settings, run_time, total, run_id, path, name)
+    cpus = cpu_split.choose(opts.cpus_loadgen, opts.cpus_service, opts.cpu_split)
+    return Plan(opts, settings, run_time, total, run_id, path, name, cpus)

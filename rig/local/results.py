@@ -28,6 +28,10 @@ def locust_failed(code: int | None) -> bool:
     return code is not None and code not in LOCUST_OK_CODES
 
 
+def _arrival_rate(rate) -> dict:
+    return {"arrival_rate": rate} if rate else {}
+
+
 def run_info(
     the_plan: Plan,
     launched: float,
@@ -62,6 +66,8 @@ def run_info(
             "workers": opts.app_workers,
             "threads": opts.threads,
             "locust_exit_code": locust_exit_code,
+            # Open-model runs only: the report compares it with the rate achieved.
+            **_arrival_rate(opts.arrival_rate or settings.get("arrival-rate")),
         },
         # One box: the rig's traffic is all on lo, and other interfaces carry other things.
         hosts={
@@ -70,6 +76,7 @@ def run_info(
                 "instance": INSTANCE,
                 "network_devices": "lo",
                 "network_exclude": "",
+                "cpus": the_plan.cpus.run_json(),  # the split the co-location verdict reads
             }
         },
         monitoring=monitoring,
