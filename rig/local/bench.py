@@ -12,10 +12,11 @@ from typing import TextIO
 from loadgen import runner
 from rig import processes, scaleout, serve
 from rig.errors import RigError
-from rig.local import monitor, own, results, sampler
+from rig.local import cpu_split, monitor, own, results, sampler
 from rig.local import target as local_target
 from rig.local.plan import LocalOptions, Plan, plan
 from rig.local.progress import Progress
+from rig.local.saturation_watch import SaturationWatch
 from rig.paths import REPO_ROOT
 from rig.ports import free_port
 from rig.signals import interrupt_on_signals
@@ -81,17 +82,22 @@ class _Bench(own.OwnService):
     def run(self) -> results.LocalResult:
         p = self.plan
         self.say(f"run {p.run_id}: results in {p.path}")
+        self.say(p.cpus.how)
         if self.opts.target:
             self._say_target()
         else:
             self.data = scaleout.start_data_tier(self.opts.redis_cluster, p.logs)
             self.stack.callback(self.data.stop)
+            for pid in self.data.pids:
+                cpu_split.pin(pid, p.cpus.service)
             self.db = self.data.nodes[0]
             self.api_name = f"rig-api-{p.run_id}"
             self.app = scaleout.start_app_tier(
                 self.opts.app_instances, self._start_api, p.path, p.logs
             )
             self.stack.callback(self.app.stop)
+            for pid in self.app.api_pids:  # each master and its workers
+                cpu_split.pin(pid, p.cpus.service)
             self.api = self.app.apis[0]
             self.say(f"{self.data.describe()}, {self.app.describe()}")
         self.stack.callback(self._stop_locust)
@@ -141,6 +147,7 @@ class _Bench(own.OwnService):
                 settings=settings,
                 log_path=log,
                 timeout=API_START_SECONDS,
+                server=self.opts.server,
                 name=f"{self.api_name}-{index + 1}" if index else self.api_name,
                 ready_path="/readyz",  # Redis reachable and its JSON module loaded
             )
@@ -242,14 +249,17 @@ class _Bench(own.OwnService):
             master_bind_port=self.master_port,
             locustfile=locustfile,
             web_port=self.web_port,
+            extra=["--arrival-rate", str(self.opts.arrival_rate)] if self.opts.arrival_rate else (),
         )
         master_log = p.logs / "locust_master.log"
         launched = time.time()
         self.master = processes.spawn(argv, env=env, log_path=master_log, cwd=REPO_ROOT)
+        cpu_split.pin(self.master.pid, p.cpus.loadgen)
         worker_argv = runner.worker_argv("127.0.0.1", self.master_port, locustfile=locustfile)
         for index in range(self.opts.workers):
             log = p.logs / f"locust_worker_{index + 1}.log"
             self.workers.append(processes.spawn(worker_argv, env=env, log_path=log, cwd=REPO_ROOT))
+            cpu_split.pin(self.workers[-1].pid, p.cpus.loadgen)
 
         if self.web_port:
             self._follow_web_ui(master_log)
@@ -259,11 +269,16 @@ class _Bench(own.OwnService):
             self.out, f"http://127.0.0.1:{self.locust_metrics_port}/metrics", p.total
         )
         deadline = time.monotonic() + limit
+        watch = SaturationWatch(p.cpus.loadgen)
         while self.master.poll() is None:
             if time.monotonic() > deadline:
                 progress.done()
                 raise RigError(f"Locust did not finish within {limit} s; see {master_log}")
             progress.update()
+            warning = watch.check(progress.load_started is not None)
+            if warning:  # at once, on a line of its own
+                progress.done()
+                self.say(warning)
             time.sleep(0.5)
         progress.done()
         return self._after_master(launched, master_log)
