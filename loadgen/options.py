@@ -43,8 +43,17 @@ def add_workload_arguments(parser) -> None:
         action="store_true",
         default=False,
         env_var="LOCUST_WAIT_FIRST",
-        help="each user waits once before its first task (a large idle crowd ramps "
-        "without a burst of requests)",
+        help="each user first waits a random share of --wait-max, so a large idle crowd's "
+        "requests spread evenly from the start instead of coming in a burst",
+    )
+    group.add_argument(
+        "--server-keepalive",
+        type=float,
+        default=5.0,
+        env_var="LOCUST_SERVER_KEEPALIVE",
+        help="seconds the server keeps an idle connection open (the API's RIG_KEEPALIVE, "
+        "default 5); users whose least think time is longer close their connection after "
+        "each request and reconnect for the next; 0: always keep connections",
     )
     group.add_argument(
         "--wait-max",
@@ -64,6 +73,12 @@ class Workload:
     wait_min: float = 0.0
     wait_max: float = 0.0
     wait_first: bool = False
+    server_keepalive: float = 5.0
+
+    @property
+    def closes_idle_connections(self) -> bool:
+        """True when every think time outlasts the server's keep-alive (see users.py)."""
+        return self.server_keepalive > 0 and self.wait_min > self.server_keepalive
 
     @classmethod
     def from_options(cls, options) -> "Workload":
@@ -76,4 +91,5 @@ class Workload:
             wait_min=wait_min,
             wait_max=max(wait_min, float(getattr(options, "wait_max", 0.0) or 0.0)),
             wait_first=bool(getattr(options, "wait_first", False)),
+            server_keepalive=max(0.0, float(getattr(options, "server_keepalive", 5.0) or 0.0)),
         )
