@@ -5,7 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import jinja2
 
-from reports import compare, figures, resources
+from reports import compare, failures, figures, resources
 from reports.run_dir import TABLE_COLUMNS, Run
 
 _ENV = jinja2.Environment(
@@ -176,6 +176,25 @@ def service_rows(metrics: dict) -> list[dict]:
     return rows
 
 
+def failure_rows(run: Run, limit: int = 20) -> list[dict]:
+    """The failure table: one row per cause, the requests it struck, one message as example."""
+    groups = failures.group(run.failures)
+    total = sum(g.occurrences for g in groups) or 1
+    rows = []
+    for group in groups[:limit]:
+        struck = sorted(group.requests.items(), key=lambda item: (-item[1], item[0]))
+        rows.append(
+            {
+                "cause": cell(group.cause),
+                "occurrences": group.occurrences,
+                "share": f"{100 * group.occurrences / total:.1f} %",
+                "requests": cell(", ".join(f"{name} ({count})" for name, count in struck[:4])),
+                "example": cell(group.example[:200]),
+            }
+        )
+    return rows
+
+
 def comparison_rows(comparisons: list[compare.Comparison]) -> list[dict]:
     return [
         {
@@ -254,10 +273,7 @@ def render_summary(
         "key_figures": key_figures_line(figures.key_figures(run)),
         "table_header": [title for title, _column in TABLE_COLUMNS],
         "table": locust_table(run),
-        "failures": [
-            [cell(r.get(k, "")) for k in ("Method", "Name", "Error", "Occurrences")]
-            for r in run.failures[:20]
-        ],
+        "failures": failure_rows(run),
         "metrics_source": metrics["source"],
         "metrics_detail": cell(metrics.get("detail") or ""),
         "host_rows": host_rows(run, metrics),
