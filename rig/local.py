@@ -158,7 +158,7 @@ def plan(opts: LocalOptions) -> _Plan:
         raise RigError("--users must be at least 1")
     if opts.spawn_rate is not None and opts.spawn_rate <= 0:
         raise RigError("--spawn-rate must be above 0")
-    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{opts.scenario}"
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{runner.scenario_name(opts.scenario)}"
     path = Path(opts.results_dir).resolve() / run_id
     if path.exists():
         raise RigError(f"{path} already exists; wait a second and run again")
@@ -343,7 +343,7 @@ class _Bench:
         p, opts, mon = self.plan, self.opts, self.monitoring
         return {
             "run_id": p.run_id,
-            "scenario": opts.scenario,
+            "scenario": runner.scenario_name(opts.scenario),
             "start": round(start, 3),
             "end": round(end, 3),
             "bench": f"local:{socket.gethostname()}",

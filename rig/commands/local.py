@@ -12,6 +12,7 @@ EPILOG = """examples:
   rig local                                        post_15k, its own run time, 4 Locust workers
   rig local --scenario get_doc --run-time 30s --users 100
   rig local --no-prometheus                        host figures from psutil instead
+  rig local --scenario ~/my-load.conf              a scenario conf file of your own
 
 Starts Redis with RedisJSON, the API under Gunicorn, Prometheus with node, redis and process
 exporters (Debian's packages, when installed), the Locust master and workers; writes
@@ -31,7 +32,8 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--scenario",
         default="post_15k",
-        help=f"one of: {', '.join(runner.list_scenarios())} (default post_15k)",
+        help=f"one of: {', '.join(runner.list_scenarios())} (default post_15k), "
+        "or the path to a scenario conf file of your own",
     )
     parser.add_argument("--run-time", help="e.g. 60s, 5m (default: the scenario's)")
     parser.add_argument("--users", type=int, help="peak users (default: the scenario's)")
