@@ -2,8 +2,10 @@
 
 RIG_BIND (127.0.0.1:8000), RIG_WORKER_CLASS (gevent | gthread | sync; default gevent),
 RIG_WORKERS (default: CPU cores), RIG_THREADS (gthread only; default 4),
-RIG_WORKER_CONNECTIONS (gevent only; default 1000), RIG_KEEPALIVE seconds (default 75, longer
-than load generators' idle gaps so connections are reused, not reopened).
+RIG_WORKER_CONNECTIONS (gevent only; default 1000), RIG_KEEPALIVE seconds (default 5: an idle
+connection holds a worker connection slot this long, so a long keep-alive lets a crowd of
+mostly idle clients starve the active ones; see docs/seed-run.md), RIG_BACKLOG (listen
+queue, default 2048; the kernel caps it at net.core.somaxconn).
 
 This file must not import the app package: the master would load redis and ssl before
 gevent's workers monkey-patch them.
@@ -41,8 +43,8 @@ bind = env_str("RIG_BIND", "127.0.0.1:8000").split(",")
 workers = env_int("RIG_WORKERS", os.cpu_count() or 1)
 threads = env_int("RIG_THREADS", 4)
 worker_connections = env_int("RIG_WORKER_CONNECTIONS", 1000)
-keepalive = env_int("RIG_KEEPALIVE", 75)
-backlog = 2048
+keepalive = env_int("RIG_KEEPALIVE", 5)
+backlog = env_int("RIG_BACKLOG", 2048)
 timeout = 30
 graceful_timeout = 10
 accesslog = None  # an access line per request costs more CPU than the request itself
@@ -60,6 +62,12 @@ _metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(pr
 for _stale in Path(_metrics_dir).glob("*.db"):
     _stale.unlink()
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
+
+def post_worker_init(worker):
+    from app import metrics  # in the worker, after gevent patched it
+
+    metrics.watch_worker(worker)
 
 
 def child_exit(server, worker):

@@ -56,6 +56,14 @@ def add_workload_arguments(parser) -> None:
         "each request and reconnect for the next; 0: always keep connections",
     )
     group.add_argument(
+        "--request-timeout",
+        type=float,
+        default=60.0,
+        env_var="LOCUST_REQUEST_TIMEOUT",
+        help="seconds a user waits to connect, and then for each answer, before the request "
+        "fails as a connect or read timeout (default 60, Locust's)",
+    )
+    group.add_argument(
         "--wait-max",
         type=float,
         default=0.0,
@@ -74,6 +82,7 @@ class Workload:
     wait_max: float = 0.0
     wait_first: bool = False
     server_keepalive: float = 5.0
+    request_timeout: float = 60.0
 
     @property
     def closes_idle_connections(self) -> bool:
@@ -92,4 +101,5 @@ class Workload:
             wait_max=max(wait_min, float(getattr(options, "wait_max", 0.0) or 0.0)),
             wait_first=bool(getattr(options, "wait_first", False)),
             server_keepalive=max(0.0, float(getattr(options, "server_keepalive", 5.0) or 0.0)),
+            request_timeout=max(0.1, float(getattr(options, "request_timeout", 60.0) or 60.0)),
         )

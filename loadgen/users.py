@@ -55,6 +55,11 @@ class JsonApiUser(FastHttpUser):
 
     _first_wait: float | None = None
 
+    def __init__(self, environment) -> None:
+        # FastHttpUser reads these when it builds its client; test_start has set WORKLOAD.
+        self.connection_timeout = self.network_timeout = WORKLOAD.request_timeout
+        super().__init__(environment)
+
     def wait_time(self) -> float:
         if self._first_wait is not None:
             first, self._first_wait = self._first_wait, None

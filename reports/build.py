@@ -3,7 +3,17 @@
 from dataclasses import dataclass
 from pathlib import Path
 
-from reports import charts, compare, figures, history, render, resources, run_dir, verdict
+from reports import (
+    bottleneck,
+    charts,
+    compare,
+    figures,
+    history,
+    render,
+    resources,
+    run_dir,
+    verdict,
+)
 
 
 @dataclass
@@ -65,6 +75,7 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
         "slo_lines": slo_lines,
         "validity": validity,
         "validity_reasons": reasons,
+        "bottleneck": bottleneck.bottlenecks(metrics),
     }
 
     run_dir.write_json(run.path / run_dir.METRICS_JSON, metrics)

@@ -33,6 +33,8 @@ CONFIG_FIELDS = [
     ("worker_class", "Gunicorn worker class"),
     ("workers", "Gunicorn workers"),
     ("threads", "Gunicorn threads"),
+    ("worker_connections", "Gunicorn worker connections"),
+    ("backlog", "Listen backlog"),
     ("locust_workers", "Locust workers"),
 ]
 
@@ -155,6 +157,15 @@ def service_rows(metrics: dict) -> list[dict]:
             busiest = get("locust_worker_max_cpu_percent", "max")
             if service == "locust" and busiest is not None:
                 extra = [f"busiest worker CPU max {human(busiest, '%')}"]
+            opened = get("api_open_connections", "max")
+            if service == "api" and opened is not None:
+                slots = get("api_connection_slots", "max")
+                queue = get("api_listen_queue", "max")
+                extra = [
+                    f"open connections max {human(opened, 'ops/s')} of "
+                    f"{human(slots, 'ops/s')} slots",
+                    f"listen queue max {human(queue, 'ops/s')}",
+                ]
             if service == "redis":
                 extra = [
                     f"ops/s avg {human(get('redis_ops_per_s', 'avg'), 'ops/s')}, "

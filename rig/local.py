@@ -16,7 +16,16 @@ from typing import TextIO
 
 from loadgen import runner
 from reports import build, run_dir
-from rig import local_env, local_monitor, local_sampler, processes, redis_server, serve
+from rig import (
+    api_metrics,
+    local_env,
+    local_monitor,
+    local_sampler,
+    processes,
+    redis_server,
+    serve,
+    sizing,
+)
 from rig.errors import RigError
 from rig.local_progress import Progress
 from rig.paths import DEFAULT_RESULTS_DIR, REPO_ROOT
@@ -67,14 +76,22 @@ def parse_duration(text: str) -> int:
     return hours * 3600 + minutes * 60 + seconds
 
 
-def _start_api(opts: LocalOptions, redis_url: str, name: str, log: Path) -> serve.RunningApi:
-    """Gunicorn as serve.start() runs it, plus --name so process-exporter can tell it apart."""
-    port = free_port()
+def api_settings(opts: LocalOptions, users: int | None) -> dict[str, str]:
+    """The API's RIG_* settings: the options, and connection slots sized for the crowd
+    (rig/sizing.py) unless the environment sets them."""
     settings = {
         "RIG_WORKER_CLASS": opts.worker_class,
         "RIG_WORKERS": str(opts.app_workers),
         "RIG_THREADS": str(opts.threads),
     }
+    sized = sizing.api_settings(users, opts.app_workers)
+    settings.update({k: os.environ.get(k) or v for k, v in sized.items()})
+    return settings
+
+
+def _start_api(settings: dict[str, str], redis_url: str, name: str, log: Path) -> serve.RunningApi:
+    """Gunicorn as serve.start() runs it, plus --name so process-exporter can tell it apart."""
+    port = free_port()
     env = serve.gunicorn_env(redis_url, f"127.0.0.1:{port}", settings)
     proc = processes.spawn(
         [*serve.gunicorn_argv(), "--name", name], env=env, log_path=log, cwd=REPO_ROOT
@@ -182,6 +199,7 @@ def run(opts: LocalOptions, out: TextIO = sys.stdout) -> LocalResult:
         signal.signal(signal.SIGTERM, previous)
         if not opts.keep_tsdb:
             shutil.rmtree(the_plan.work / "tsdb", ignore_errors=True)
+        shutil.rmtree(the_plan.work / "api-metrics", ignore_errors=True)
 
 
 class _Bench:
@@ -209,7 +227,13 @@ class _Bench:
         self.db = redis_server.start(log_path=p.logs / "redis.log")
         self.stack.callback(self.db.stop)
         self.api_name = f"rig-api-{p.run_id}"
-        self.api = _start_api(self.opts, self.db.url, self.api_name, p.logs / "api.log")
+        users = self.opts.users or _number(p.settings.get("users"))
+        self.api_settings = api_settings(self.opts, users if isinstance(users, int) else None)
+        # Scraped from the files, not from the API, whose slots a crowd may fill (api_metrics).
+        self.api_metrics = api_metrics.serve(p.work / "api-metrics")
+        self.stack.callback(self.api_metrics.stop)
+        env = {**self.api_settings, "PROMETHEUS_MULTIPROC_DIR": str(self.api_metrics.directory)}
+        self.api = _start_api(env, self.db.url, self.api_name, p.logs / "api.log")
         self.stack.callback(self.api.stop)
         self.say(f"Redis {self.db.url} ({self.db.binary.name}), API {self.api.url}")
         self.stack.callback(self._stop_locust)
@@ -231,6 +255,8 @@ class _Bench:
         slo = report.verdicts["slo"]
         reasons = "".join(f"\n  suspect: {r}" for r in report.verdicts["validity_reasons"])
         self.say(f"SLO {slo}, run {report.verdicts['validity']}{reasons}")
+        for line in report.verdicts.get("bottleneck", []):
+            self.say(f"bottleneck: {line}")
         code = SLO_FAILED_EXIT if slo == "FAIL" else 0
         if self.master and self.master.returncode not in LOCUST_OK_CODES:
             code = LOCUST_FAILED_EXIT
@@ -244,7 +270,7 @@ class _Bench:
                 self.plan.work,
                 self.plan.logs,
                 self.db.url,
-                f"127.0.0.1:{self.api.port}",
+                self.api_metrics.address,
                 f"127.0.0.1:{self.locust_metrics_port}",
                 groups,
             )
@@ -357,6 +383,8 @@ class _Bench:
                 "worker_class": opts.worker_class,
                 "workers": opts.app_workers,
                 "threads": opts.threads,
+                "worker_connections": int(self.api_settings["RIG_WORKER_CONNECTIONS"]),
+                "backlog": int(self.api_settings["RIG_BACKLOG"]),
                 "locust_exit_code": self.master.returncode if self.master else None,
             },
             # One box: the rig's traffic is all on lo, and other interfaces carry other things.

@@ -27,11 +27,7 @@ from rig.ports import free_port
 
 
 class _QuickUser(users.JsonApiUser):
-    """The rig's user with short timeouts, so a stalled server fails the test in a second."""
-
     abstract = True
-    connection_timeout = 1.0
-    network_timeout = 1.0
 
 
 def _failures(host: str, task) -> list[str]:
@@ -55,7 +51,9 @@ def _failures(host: str, task) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _workload(monkeypatch):
-    monkeypatch.setattr(users, "WORKLOAD", Workload(doc_size="small", seed_count=1))
+    # Short timeouts, so a stalled server fails a test in a second.
+    quick = Workload(doc_size="small", seed_count=1, request_timeout=1.0)
+    monkeypatch.setattr(users, "WORKLOAD", quick)
     monkeypatch.setattr(users, "SEED_IDS", ("seed-not-there",))
 
 
