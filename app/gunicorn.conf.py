@@ -2,9 +2,10 @@
 
 RIG_BIND (127.0.0.1:8000), RIG_WORKER_CLASS (gevent | gthread | sync; default gevent),
 RIG_WORKERS (default: CPU cores), RIG_THREADS (gthread only; default 4),
-RIG_WORKER_CONNECTIONS (gevent only; default 1000), RIG_KEEPALIVE seconds (default 5: an idle
+RIG_WORKER_CONNECTIONS (gevent only; default 1000), RIG_KEEPALIVE seconds (default 15: an idle
 connection holds a worker connection slot this long, so a long keep-alive lets a crowd of
-mostly idle clients starve the active ones; see docs/seed-run.md), RIG_BACKLOG (listen
+mostly idle clients starve the active ones; gevent workers also allow this long to read a
+request's headers, so it must not be short either; see docs/seed-run.md), RIG_BACKLOG (listen
 queue, default 2048; the kernel caps it at net.core.somaxconn).
 
 This file must not import the app package: the master would load redis and ssl before
@@ -43,7 +44,7 @@ bind = env_str("RIG_BIND", "127.0.0.1:8000").split(",")
 workers = env_int("RIG_WORKERS", os.cpu_count() or 1)
 threads = env_int("RIG_THREADS", 4)
 worker_connections = env_int("RIG_WORKER_CONNECTIONS", 1000)
-keepalive = env_int("RIG_KEEPALIVE", 5)
+keepalive = env_int("RIG_KEEPALIVE", 15)
 backlog = env_int("RIG_BACKLOG", 2048)
 timeout = 30
 graceful_timeout = 10

@@ -49,10 +49,10 @@ def add_workload_arguments(parser) -> None:
     group.add_argument(
         "--server-keepalive",
         type=float,
-        default=5.0,
+        default=15.0,
         env_var="LOCUST_SERVER_KEEPALIVE",
         help="seconds the server keeps an idle connection open (the API's RIG_KEEPALIVE, "
-        "default 5); users whose least think time is longer close their connection after "
+        "default 15); users whose least think time is longer close their connection after "
         "each request and reconnect for the next; 0: always keep connections",
     )
     group.add_argument(
@@ -81,7 +81,7 @@ class Workload:
     wait_min: float = 0.0
     wait_max: float = 0.0
     wait_first: bool = False
-    server_keepalive: float = 5.0
+    server_keepalive: float = 15.0
     request_timeout: float = 60.0
 
     @property
@@ -100,6 +100,6 @@ class Workload:
             wait_min=wait_min,
             wait_max=max(wait_min, float(getattr(options, "wait_max", 0.0) or 0.0)),
             wait_first=bool(getattr(options, "wait_first", False)),
-            server_keepalive=max(0.0, float(getattr(options, "server_keepalive", 5.0) or 0.0)),
+            server_keepalive=max(0.0, float(getattr(options, "server_keepalive", 15.0) or 0.0)),
             request_timeout=max(0.1, float(getattr(options, "request_timeout", 60.0) or 60.0)),
         )
