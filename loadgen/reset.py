@@ -4,7 +4,7 @@ import re
 
 import redis
 
-from rig.errors import RigError
+from rundir.errors import RigError
 
 BATCH = 1000
 

@@ -14,11 +14,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from loadgen import runner
-from reports import build, run_dir
+from loadgen import documents, runner
+from reports import build
 from rig import (
     api_metrics,
-    local_env,
     local_monitor,
     local_sampler,
     processes,
@@ -30,6 +29,7 @@ from rig.errors import RigError
 from rig.local_progress import Progress
 from rig.paths import DEFAULT_RESULTS_DIR, REPO_ROOT
 from rig.ports import free_port, http_ok, wait_until
+from rundir import files, fingerprint, runinfo
 
 HOST = "local"
 ROLES = ["redis", "app", "locust", "prometheus"]
@@ -114,29 +114,6 @@ def _tail(path: Path, lines: int = 15) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
-
-
-def _window(history: Path, launched: float, finished: float) -> tuple[float, float]:
-    """The load window: from the first second with users to the last history row.
-
-    Seeding and waiting for workers happen before Locust's clock starts; they are not load.
-    """
-    rows = [r for r in run_dir.read_csv(history) if r.get("Name") == "Aggregated"]
-    busy = [float(r["Timestamp"]) for r in rows if r.get("User Count") not in ("0", "", None)]
-    if not busy:
-        return launched, finished
-    start = max(launched, busy[0] - 1)
-    end = min(finished, max(float(r["Timestamp"]) for r in rows))
-    return start, max(end, start + 1)
-
-
-def _number(text: str | None) -> int | float | str | None:
-    """A scenario setting as a number when it is one (run.json is read by other tools)."""
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        return text
-    return int(value) if value.is_integer() else value
 
 
 def _child_env() -> dict[str, str]:
@@ -227,7 +204,7 @@ class _Bench:
         self.db = redis_server.start(log_path=p.logs / "redis.log")
         self.stack.callback(self.db.stop)
         self.api_name = f"rig-api-{p.run_id}"
-        users = self.opts.users or _number(p.settings.get("users"))
+        users = self.opts.users or runinfo.number(p.settings.get("users"))
         self.api_settings = api_settings(self.opts, users if isinstance(users, int) else None)
         # Scraped from the files, not from the API, whose slots a crowd may fill (api_metrics).
         self.api_metrics = api_metrics.serve(p.work / "api-metrics")
@@ -246,10 +223,17 @@ class _Bench:
             time.sleep(self.monitoring.scrape_interval + 1)  # the scrape covering the last second
         if self.sampler:
             self.sampler.stop()
-        start, end = _window(p.path / run_dir.HISTORY_CSV, launched, finished)
-        info = self.run_info(start, end)
-        info["incidents"] = incidents
-        run_dir.write_json(p.path / run_dir.RUN_JSON, info)
+        run_info(
+            p,
+            launched,
+            finished,
+            target=self.api.url,
+            locust_exit_code=self.master.returncode if self.master else None,
+            monitoring=self._monitoring_facts(),
+            versions=fingerprint.versions(self.db.url),
+            incidents=incidents,
+            api_settings=self.api_settings,
+        ).write(p.path)
         url = self.monitoring.url if self.monitoring else None
         report = build.build(p.path, url, p.path.parent)
         slo = report.verdicts["slo"]
@@ -357,49 +341,77 @@ class _Bench:
             except subprocess.TimeoutExpired:
                 processes.stop(worker)
         code = self.master.returncode
-        if not (p.path / run_dir.STATS_CSV).is_file():
+        if not (p.path / files.STATS_CSV).is_file():
             raise RigError(
                 f"the Locust master exited with code {code} and wrote no statistics; "
                 f"last lines of {master_log}:\n{_tail(master_log)}"
             )
         return launched, finished
 
-    def run_info(self, start: float, end: float) -> dict:
-        """run.json: what the report needs to find this run's series and describe it."""
-        p, opts, mon = self.plan, self.opts, self.monitoring
+    def _monitoring_facts(self) -> dict:
+        mon = self.monitoring
         return {
-            "run_id": p.run_id,
-            "scenario": runner.scenario_name(opts.scenario),
-            "start": round(start, 3),
-            "end": round(end, 3),
-            "bench": f"local:{socket.gethostname()}",
-            "git_rev": local_env.git_revision(),
-            "target": self.api.url,
-            "config": {
-                "users": opts.users or _number(p.settings.get("users")),
-                "spawn_rate": opts.spawn_rate or _number(p.settings.get("spawn-rate")),
-                "run_time": p.run_time,
-                "locust_workers": opts.workers,
-                "worker_class": opts.worker_class,
-                "workers": opts.app_workers,
-                "threads": opts.threads,
-                "worker_connections": int(self.api_settings["RIG_WORKER_CONNECTIONS"]),
-                "backlog": int(self.api_settings["RIG_BACKLOG"]),
-                "locust_exit_code": self.master.returncode if self.master else None,
-            },
-            # One box: the rig's traffic is all on lo, and other interfaces carry other things.
-            "hosts": {
-                HOST: {
-                    "roles": ROLES,
-                    "instance": local_monitor.INSTANCE,
-                    "network_devices": "lo",
-                    "network_exclude": "",
-                }
-            },
-            "monitoring": {
-                "source": "prometheus" if mon else "psutil",
-                "scrape_interval": mon.scrape_interval if mon else 1,
-                "targets": mon.targets if mon else {},
-            },
-            "versions": local_env.versions(self.db.url),
+            "source": "prometheus" if mon else "psutil",
+            "scrape_interval": mon.scrape_interval if mon else 1,
+            "targets": mon.targets if mon else {},
         }
+
+
+def _connection_config(api_settings: dict[str, str] | None) -> dict[str, str]:
+    """The API's connection limits for run.json's config, when rig local set them."""
+    if not api_settings:
+        return {}
+    return {
+        "worker_connections": api_settings["RIG_WORKER_CONNECTIONS"],
+        "backlog": api_settings["RIG_BACKLOG"],
+    }
+
+
+def run_info(
+    the_plan: _Plan,
+    launched: float,
+    finished: float,
+    *,
+    target: str,
+    locust_exit_code: int | None,
+    monitoring: dict,
+    versions: dict,
+    incidents: list[str],
+    api_settings: dict[str, str] | None = None,
+) -> runinfo.RunInfo:
+    """run.json of a local run: the same rundir.runinfo.make() as `rig run-info` (the role)."""
+    opts, settings = the_plan.opts, the_plan.settings
+    return runinfo.make(
+        the_plan.path,
+        scenario=runner.scenario_name(opts.scenario),
+        launched=launched,
+        finished=finished,
+        run_id=the_plan.run_id,
+        bench=f"local:{socket.gethostname()}",
+        target=target,
+        config={
+            "users": opts.users or settings.get("users"),
+            "spawn_rate": opts.spawn_rate or settings.get("spawn-rate"),
+            "run_time": the_plan.run_time,
+            "seed_count": settings.get("seed-count", documents.DEFAULT_SEED_COUNT),
+            "doc_size": settings.get("doc-size", documents.DEFAULT_SIZE),
+            "locust_workers": opts.workers,
+            "worker_class": opts.worker_class,
+            "workers": opts.app_workers,
+            "threads": opts.threads,
+            **_connection_config(api_settings),
+            "locust_exit_code": locust_exit_code,
+        },
+        # One box: the rig's traffic is all on lo, and other interfaces carry other things.
+        hosts={
+            HOST: {
+                "roles": ROLES,
+                "instance": local_monitor.INSTANCE,
+                "network_devices": "lo",
+                "network_exclude": "",
+            }
+        },
+        monitoring=monitoring,
+        versions=versions,
+        incidents=incidents,
+    )

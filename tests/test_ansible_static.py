@@ -127,7 +127,7 @@ def _third_party_imports(folder: Path) -> set[str]:
                 names.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module.split(".")[0])
-    ours = {"app", "loadgen", "rig", "reports", "tests"}
+    ours = {"app", "loadgen", "rig", "reports", "rundir", "tests"}
     return {n for n in names if n not in sys.stdlib_module_names and n not in ours}
 
 

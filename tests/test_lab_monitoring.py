@@ -156,7 +156,8 @@ def test_benchmark_yml_runs_a_20_second_scenario(lab, run):
     assert set(info["hosts"]) == set(HOSTS)
     assert info["hosts"]["app"]["roles"] == ["redis", "app"]
     assert RUN_TIME_S - 2 <= info["end"] - info["start"] <= RUN_TIME_S + 4, info
-    assert info["versions"]["redis"].startswith("7.")
+    assert re.fullmatch(r"redis 7\.\d+\.\d+", info["versions"]["redis"]), info["versions"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", info["versions"]["redisjson"]), info["versions"]
     assert info["versions"]["locust"] == "2.47.0"
     stats = {row["Name"]: row for row in csv_rows(run / "locust_stats.csv")}
     assert int(stats["Aggregated"]["Request Count"]) > 500
