@@ -112,3 +112,20 @@ def test_the_connection_limit_line_only_when_the_slots_were_full():
     }
     assert bottleneck.connection_limit(roomy) is None
     assert bottleneck.bottlenecks({"series": []}) == []
+
+
+def test_a_full_listen_queue_with_free_slots_is_the_accept_rate():
+    starved = {
+        "series": [
+            _series("api_open_connections", [3, 80, 10]),
+            _series("api_connection_slots", [39488] * 3),
+            _series("api_listen_queue", [0, 4097, 4097]),
+            _series("api_listen_queue_limit", [4096] * 3),
+            _series("api_cpu_percent", [14, 14, 14]),
+            _series("cpu_percent", [100, 100, 100]),
+        ]
+    }
+    assert bottleneck.connection_limit(starved) is None
+    (line,) = bottleneck.bottlenecks(starved)
+    assert line.startswith("the API's accept rate: its listen queue was full (4,097 of 4,096)")
+    assert "only 80 of 39,488 connection slots" in line and "API CPU avg 14 %" in line
