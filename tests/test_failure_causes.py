@@ -200,3 +200,19 @@ def test_a_response_without_a_known_error_is_still_named():
     response = SimpleNamespace(status_code=502, content=b"<html>bad gateway</html>")
     assert causes.problem(response, 200) == "HTTP 502 (expected 200)"
     assert causes.problem(SimpleNamespace(status_code=200, content=b""), 200) is None
+
+
+@pytest.mark.parametrize(
+    "given, closes, timeout",
+    [
+        ({"wait_min": 80, "wait_max": 120, "server_keepalive": 15}, True, 60.0),
+        ({"wait_min": 10, "wait_max": 20, "server_keepalive": 15}, False, 60.0),
+        ({"wait_min": 80, "wait_max": 120, "server_keepalive": 0}, False, 60.0),
+        ({"wait_min": 80, "server_keepalive": -3, "request_timeout": -1}, False, 0.1),
+        ({"wait_min": 0, "server_keepalive": None, "request_timeout": 0}, False, 60.0),
+    ],
+)
+def test_idle_users_close_only_when_they_outwait_the_keepalive(given, closes, timeout):
+    workload = Workload.from_options(SimpleNamespace(**given))
+    assert workload.closes_idle_connections is closes
+    assert workload.request_timeout == timeout
