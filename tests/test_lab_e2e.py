@@ -29,7 +29,7 @@ RUN_ID = "e2e-15s"
 
 # What the app and locust roles deploy; a frozen copy keeps both site.yml runs on the same code
 # while the working tree changes underneath.
-SOURCE_PATHS = ("pyproject.toml", "app", "loadgen", "rig")
+SOURCE_PATHS = ("pyproject.toml", "app", "loadgen", "rundir")
 
 
 def http_json(url: str, data: dict | None = None, timeout: float = 5.0):
