@@ -6,16 +6,28 @@ RIG_WORKER_CONNECTIONS (gevent only; default 1000), RIG_KEEPALIVE seconds (defau
 connection holds a worker connection slot this long, so a long keep-alive lets a crowd of
 mostly idle clients starve the active ones; gevent workers also allow this long to read a
 request's headers, so it must not be short either; see docs/seed-run.md), RIG_BACKLOG (listen
-queue, default 2048; the kernel caps it at net.core.somaxconn).
+queue, default 2048; the kernel caps it at net.core.somaxconn), RIG_READ_TIMEOUT seconds a
+request may pause while it is read (default 10; see app/gunicorn_hooks.py).
 
 This file must not import the app package: the master would load redis and ssl before
 gevent's workers monkey-patch them.
 """
 
+import importlib.util
 import os
 import shutil
 import tempfile
 from pathlib import Path
+
+
+def _load_hooks():
+    """app/gunicorn_hooks.py by file path: importing the app package here is not allowed."""
+    path = Path(__file__).resolve().parent / "gunicorn_hooks.py"
+    spec = importlib.util.spec_from_file_location("rig_gunicorn_hooks", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
 
 WORKER_CLASSES = ("gevent", "gthread", "sync")
 
@@ -55,6 +67,28 @@ proc_name = "rig-api"
 # One shared control socket path would let two instances on a host step on each other.
 control_socket_disable = True
 
+# JSON instead of Gunicorn's HTML error pages, and a read timeout for slow or idle clients.
+_hooks = _load_hooks()
+_hooks.install_json_errors()
+_read_timeout = env_int("RIG_READ_TIMEOUT", _hooks.DEFAULT_READ_TIMEOUT)
+
+
+def post_worker_init(worker):
+    _hooks.install_read_timeout(worker, _read_timeout)
+    from app import metrics  # in the worker, after gevent patched it
+
+    # Wraps the handler the read timeout installed: counts each connection it serves.
+    metrics.watch_worker(worker)
+
+
+def pre_request(worker, req):
+    _hooks.reading_starts(req, _read_timeout)
+
+
+def post_request(worker, req, environ, resp):
+    _hooks.reading_ends(req)
+
+
 # prometheus-client's multiprocess mode: every worker writes to files in this directory and
 # /metrics adds them up. It must be set before workers import prometheus_client, and start
 # empty, or counters of an earlier run would leak into this one.
@@ -63,12 +97,6 @@ _metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or tempfile.mkdtemp(pr
 for _stale in Path(_metrics_dir).glob("*.db"):
     _stale.unlink()
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
-
-
-def post_worker_init(worker):
-    from app import metrics  # in the worker, after gevent patched it
-
-    metrics.watch_worker(worker)
 
 
 def child_exit(server, worker):
