@@ -5,7 +5,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import jinja2
 
-from reports import compare, failures, figures, resources
+from reports import compare, failures, figures, render_capacity, resources
+from reports.capacity import Capacity
+from reports.chart_set import ChartLink
 from reports.run_dir import TABLE_COLUMNS, Run
 from rundir.fingerprint import module_version
 
@@ -250,8 +252,9 @@ def render_summary(
     verdicts: dict,
     comparisons: list[compare.Comparison],
     baseline_runs: list[str],
-    charts: list[tuple[str, str]],
+    charts: list[ChartLink],
     missing: list[dict],
+    capacity: Capacity | None = None,
 ) -> str:
     config = run.info.get("config") or {}
     hosts = run.info.get("hosts") or {}
@@ -268,7 +271,10 @@ def render_summary(
         )
         or "—",
         "git_rev": cell(run.info.get("git_rev") or "unknown"),
-        "target": cell(run.info.get("target") or ""),
+        "target": cell(run.info.get("target") or "")
+        + {True: " (this host)", False: " (another host: its resources are not measured)"}.get(
+            run.info.get("target_local"), ""
+        ),
         "verdicts": verdicts,
         "key_figures": key_figures_line(figures.key_figures(run)),
         "table_header": [title for title, _column in TABLE_COLUMNS],
@@ -278,7 +284,15 @@ def render_summary(
         "metrics_detail": cell(metrics.get("detail") or ""),
         "host_rows": host_rows(run, metrics),
         "service_rows": service_rows(metrics),
-        "charts": charts,
+        "charts": {
+            section: [c for c in charts if c.section == section]
+            for section in ("requests", "resources", "capacity")
+        },
+        "capacity": render_capacity.context(capacity),
+        # A load shape sets the users itself: say what it did instead of "None / None".
+        "load": render_capacity.load_text(capacity)
+        if capacity and config.get("users") is None
+        else None,
         "comparisons": comparison_rows(comparisons),
         "baseline_runs": [cell(r) for r in baseline_runs],
         "environment": environment_rows(run),

@@ -14,9 +14,14 @@ EPILOG = """examples:
   rig local --scenario get_doc --run-time 30s --users 100
   rig local --no-prometheus                        host figures from psutil instead
   rig local --scenario ~/my-load.conf              a scenario conf file of your own
+  rig local --web                                  start and stop the run in Locust's web UI
+  rig local --target http://127.0.0.1:5000 --locustfile my_locustfile.py \
+            --redis-url redis://127.0.0.1:6379/0 --users 20 --run-time 2m
+                                                   your own service (docs/own-service.md)
 
-Starts Redis with RedisJSON, the API under Gunicorn, Prometheus with node, redis and process
-exporters (Debian's packages, when installed), the Locust master and workers; writes
+Starts Redis with RedisJSON, the API under Gunicorn (neither with --target), Prometheus with
+node, redis and process exporters (Debian's packages, when installed), the Locust master and
+workers; writes
 RESULTS_DIR/RUN_ID/ and prints the path of its summary.md. Exit status: 0; 3 when an SLO gate
 was missed; 2 on an error (a server did not start, Locust failed); 130 after Ctrl-C.
 """
@@ -32,9 +37,30 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--scenario",
-        default="post_15k",
-        help=f"one of: {', '.join(runner.list_scenarios())} (default post_15k), "
-        "or the path to a scenario conf file of your own",
+        help=f"one of: {', '.join(runner.list_scenarios())} (default post_15k; with "
+        "--locustfile: none, every task of the file), or the path to a scenario conf file of "
+        "your own",
+    )
+    parser.add_argument(
+        "--target",
+        metavar="URL",
+        help="load this service instead of starting the bundled API and Redis",
+    )
+    parser.add_argument(
+        "--locustfile",
+        type=Path,
+        metavar="PATH",
+        help="your own locustfile (plain Locust); the rig's plugins are loaded beside it",
+    )
+    parser.add_argument(
+        "--redis-url",
+        metavar="URL",
+        help="with --target: the service's Redis, watched read-only by redis_exporter",
+    )
+    parser.add_argument(
+        "--web",
+        action="store_true",
+        help="Locust's web UI on a free port: start and stop the run in the browser",
     )
     parser.add_argument("--run-time", help="e.g. 60s, 5m (default: the scenario's)")
     parser.add_argument("--users", type=int, help="peak users (default: the scenario's)")
@@ -86,6 +112,10 @@ def run(args: argparse.Namespace) -> int:
         app_workers=args.app_workers,
         threads=args.threads,
         keep_tsdb=args.keep_tsdb,
+        target=args.target,
+        locustfile=args.locustfile,
+        redis_url=args.redis_url,
+        web=args.web,
     )
     result = bench.run(options)
     print(result.summary)

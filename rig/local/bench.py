@@ -3,7 +3,6 @@
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -13,11 +12,13 @@ from typing import TextIO
 from loadgen import runner
 from rig import api_metrics, processes, redis_server, serve, sizing
 from rig.errors import RigError
-from rig.local import monitor, results, sampler
+from rig.local import monitor, own, results, sampler
+from rig.local import target as local_target
 from rig.local.plan import LocalOptions, Plan, plan
 from rig.local.progress import Progress
 from rig.paths import REPO_ROOT
 from rig.ports import free_port
+from rig.signals import interrupt_on_signals
 from rundir.files import STATS_CSV
 from rundir.runinfo import number
 
@@ -25,9 +26,6 @@ from rundir.runinfo import number
 GRACE_SECONDS = 180
 NO_RUN_TIME_LIMIT = 3600  # shape-driven scenarios (no run-time) end themselves; bound them anyway
 API_START_SECONDS = 60
-# Ctrl-C raises KeyboardInterrupt by itself; these unwind the same way, so every started
-# process is stopped (systemd and CI time-outs send SIGTERM, a closed terminal SIGHUP).
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -60,23 +58,18 @@ def run(opts: LocalOptions, out: TextIO = sys.stdout) -> results.LocalResult:
     """Run the bench and build the report; RigError for anything the user can fix."""
     the_plan = plan(opts)
     the_plan.logs.mkdir(parents=True)
-
-    def _unwind(_signum, _frame):
-        raise KeyboardInterrupt
-
-    previous = {signum: signal.signal(signum, _unwind) for signum in STOP_SIGNALS}
+    # SIGTERM (systemd, CI time-outs) and SIGHUP (a closed terminal) unwind like Ctrl-C, so
+    # every started process is stopped.
     try:
-        with contextlib.ExitStack() as stack:
+        with interrupt_on_signals(), contextlib.ExitStack() as stack:
             return _Bench(the_plan, out, stack).run()
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
         if not opts.keep_tsdb:
             shutil.rmtree(the_plan.work / "tsdb", ignore_errors=True)
         shutil.rmtree(the_plan.work / "api-metrics", ignore_errors=True)
 
 
-class _Bench:
+class _Bench(own.OwnService):
     """One run's processes; each one started registers its stop on the exit stack at once."""
 
     def __init__(self, the_plan: Plan, out: TextIO, stack: contextlib.ExitStack):
@@ -90,6 +83,9 @@ class _Bench:
         self.sampler: sampler.Sampler | None = None
         self.locust_metrics_port = free_port()
         self.master_port = free_port()
+        self.web_port = free_port() if self.opts.web else None
+        self.db = self.api = None
+        self.api_name = None
 
     def say(self, line: str) -> None:
         self.out.write(line + "\n")
@@ -98,16 +94,21 @@ class _Bench:
     def run(self) -> results.LocalResult:
         p = self.plan
         self.say(f"run {p.run_id}: results in {p.path}")
-        self.db = redis_server.start(log_path=p.logs / "redis.log")
-        self.stack.callback(self.db.stop)
-        self.api_name = f"rig-api-{p.run_id}"
-        self.api_settings = api_settings(self.opts, p.settings)
-        # Scraped from the files, not from the API, whose slots a crowd may fill (api_metrics).
-        self.api_metrics = api_metrics.serve(p.work / "api-metrics")
-        self.stack.callback(self.api_metrics.stop)
-        self.api = self._start_api()
-        self.stack.callback(self.api.stop)
-        self.say(f"Redis {self.db.url} ({self.db.binary.name}), API {self.api.url}")
+        self.api_settings: dict[str, str] | None = None
+        self.api_metrics: api_metrics.ApiMetrics | None = None
+        if self.opts.target:
+            self._say_target()
+        else:
+            self.db = redis_server.start(log_path=p.logs / "redis.log")
+            self.stack.callback(self.db.stop)
+            self.api_name = f"rig-api-{p.run_id}"
+            self.api_settings = api_settings(self.opts, p.settings)
+            # Scraped from the files, not from the API, whose slots a crowd may fill.
+            self.api_metrics = api_metrics.serve(p.work / "api-metrics")
+            self.stack.callback(self.api_metrics.stop)
+            self.api = self._start_api()
+            self.stack.callback(self.api.stop)
+            self.say(f"Redis {self.db.url} ({self.db.binary.name}), API {self.api.url}")
         self.stack.callback(self._stop_locust)
         self._start_monitoring()
         launched, finished = self._run_locust()
@@ -122,12 +123,13 @@ class _Bench:
             p,
             launched,
             finished,
-            target=self.api.url,
-            redis_url=self.db.url,
+            target=local_target.redact(self.target_url),
+            redis_url=self.redis_url,
             locust_exit_code=self.master.returncode if self.master else None,
             monitoring=self._monitoring_facts(),
             prometheus_url=self.monitoring.url if self.monitoring else None,
             incidents=incidents,
+            **self._target_facts(),
             api_settings=self.api_settings,
         )
         verdicts = result.verdicts
@@ -159,12 +161,14 @@ class _Bench:
     def _start_monitoring(self) -> None:
         absent = monitor.missing_binaries()
         if self.opts.prometheus and not absent:
-            groups = monitor.ProcessGroups(self.api_name, self.db.port, self.master_port)
+            groups = monitor.ProcessGroups(
+                self.api_name, self.db.port if self.db else None, self.master_port
+            )
             self.monitoring = monitor.start(
                 self.plan.work,
                 self.plan.logs,
-                self.db.url,
-                self.api_metrics.address,
+                self.redis_url,
+                self.api_metrics.address if self.api_metrics else None,
                 f"127.0.0.1:{self.locust_metrics_port}",
                 groups,
             )
@@ -181,12 +185,18 @@ class _Bench:
         self.sampler = sampler.Sampler(
             self.plan.path,
             groups={
-                "api": lambda: [self.api.process.pid],
-                "redis": lambda: [self.db.process.pid],
+                **(
+                    {
+                        "api": lambda: [self.api.process.pid],
+                        "redis": lambda: [self.db.process.pid],
+                    }
+                    if self.api
+                    else {}
+                ),
                 "locust": lambda: [p.pid for p in [self.master, *self.workers] if p],
             },
             workers=lambda: [p.pid for p in self.workers],
-            redis_url=self.db.url,
+            redis_url=self.redis_url,
         )
         self.sampler.start()
         self.stack.callback(self.sampler.stop)
@@ -202,10 +212,11 @@ class _Bench:
     def _incidents(self) -> list[str]:
         """Servers that died under load: the figures then measure errors, not the service."""
         found = []
-        for name, proc, log in (
+        started = [] if self.opts.target else [
             ("the API (Gunicorn)", self.api.process, "api.log"),
             ("Redis", self.db.process, "redis.log"),
-        ):
+        ]  # fmt: skip
+        for name, proc, log in started:
             code = proc.poll()
             if code is not None:
                 found.append(f"{name} exited during the run (code {code}); see logs/{log}")
@@ -221,9 +232,14 @@ class _Bench:
 
     def _run_locust(self) -> tuple[float, float]:
         p, env = self.plan, _child_env()
+        locustfile = (
+            local_target.locustfiles(self.opts.locustfile, self.opts.scenario)
+            if self.opts.locustfile
+            else None
+        )
         argv = runner.master_argv(
             self.opts.scenario,
-            self.api.url,
+            self.target_url,
             p.path,
             self.opts.workers,
             run_time=p.run_time,
@@ -231,15 +247,20 @@ class _Bench:
             spawn_rate=self.opts.spawn_rate,
             prometheus_port=self.locust_metrics_port,
             master_bind_port=self.master_port,
+            locustfile=locustfile,
+            web_port=self.web_port,
         )
         master_log = p.logs / "locust_master.log"
         launched = time.time()
         self.master = processes.spawn(argv, env=env, log_path=master_log, cwd=REPO_ROOT)
-        worker_argv = runner.worker_argv("127.0.0.1", self.master_port)
+        worker_argv = runner.worker_argv("127.0.0.1", self.master_port, locustfile=locustfile)
         for index in range(self.opts.workers):
             log = p.logs / f"locust_worker_{index + 1}.log"
             self.workers.append(processes.spawn(worker_argv, env=env, log_path=log, cwd=REPO_ROOT))
 
+        if self.web_port:
+            self._follow_web_ui(master_log)
+            return self._after_master(launched, master_log)
         limit = (p.total or NO_RUN_TIME_LIMIT) + GRACE_SECONDS
         progress = Progress(
             self.out, f"http://127.0.0.1:{self.locust_metrics_port}/metrics", p.total
@@ -252,6 +273,10 @@ class _Bench:
             progress.update()
             time.sleep(0.5)
         progress.done()
+        return self._after_master(launched, master_log)
+
+    def _after_master(self, launched: float, master_log: Path) -> tuple[float, float]:
+        p = self.plan
         finished = time.time()
         for worker in self.workers:
             try:

@@ -4,7 +4,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from loadgen import documents, runner
+from loadgen import documents
 from reports import build
 from rig.local.monitor import INSTANCE
 from rig.local.plan import Plan
@@ -48,13 +48,14 @@ def run_info(
     monitoring: dict,
     versions: dict,
     incidents: list[str],
+    roles: list[str] | None = None,
     api_settings: dict[str, str] | None = None,
 ) -> runinfo.RunInfo:
     """run.json of a local run: the same rundir.runinfo.make() as `rig run-info` (the role)."""
     opts, settings = the_plan.opts, the_plan.settings
     return runinfo.make(
         the_plan.path,
-        scenario=runner.scenario_name(opts.scenario),
+        scenario=the_plan.name,
         launched=launched,
         finished=finished,
         run_id=the_plan.run_id,
@@ -76,7 +77,7 @@ def run_info(
         # One box: the rig's traffic is all on lo, and other interfaces carry other things.
         hosts={
             HOST: {
-                "roles": ROLES,
+                "roles": roles or ROLES,
                 "instance": INSTANCE,
                 "network_devices": "lo",
                 "network_exclude": "",
@@ -94,25 +95,34 @@ def finish(
     finished: float,
     *,
     target: str,
-    redis_url: str,
+    redis_url: str | None,
     locust_exit_code: int | None,
     monitoring: dict,
     prometheus_url: str | None,
     incidents: list[str],
+    roles: list[str] | None = None,
+    extra: dict | None = None,
     api_settings: dict[str, str] | None = None,
 ) -> LocalResult:
-    """Write run.json, build the report; the exit code says what `rig local` found."""
-    run_info(
+    """Write run.json, build the report; the exit code says what `rig local` found.
+
+    No `redis_url`: a --target service whose Redis is not watched (no Redis versions).
+    `extra`: more facts for run.json (target_local).
+    """
+    info = run_info(
         the_plan,
         launched,
         finished,
         target=target,
         locust_exit_code=locust_exit_code,
         monitoring=monitoring,
-        versions=fingerprint.versions(redis_url),
+        versions=fingerprint.versions(redis_url) if redis_url else fingerprint.box_versions(),
         incidents=incidents,
+        roles=roles,
         api_settings=api_settings,
-    ).write(the_plan.path)
+    )
+    info.extra.update(extra or {})
+    info.write(the_plan.path)
     report = build.build(the_plan.path, prometheus_url, the_plan.path.parent)
     slo = report.verdicts["slo"]
     code = SLO_FAILED_EXIT if slo == "FAIL" else 0
