@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from locust import events
 
 from loadgen import documents
+from loadgen.pacing import pacing_of
 
 
 @events.init_command_line_parser.add_listener
@@ -70,6 +71,14 @@ def add_workload_arguments(parser) -> None:
         env_var="LOCUST_WAIT_MAX",
         help="most seconds a user waits between tasks (default 0)",
     )
+    group.add_argument(
+        "--arrival-rate",
+        type=float,
+        default=0.0,
+        env_var="LOCUST_ARRIVAL_RATE",
+        help="open model: requests per second over all users, each user pacing its tasks "
+        "at arrival-rate / users per second (default 0: closed model, --wait-min/max)",
+    )
 
 
 @dataclass
@@ -81,6 +90,9 @@ class Workload:
     wait_min: float = 0.0
     wait_max: float = 0.0
     wait_first: bool = False
+    # Open model: seconds between the starts of one user's tasks (users / arrival rate); 0
+    # for the closed model.
+    pacing: float = 0.0
     server_keepalive: float = 15.0
     request_timeout: float = 60.0
 
@@ -104,4 +116,5 @@ class Workload:
             wait_first=bool(getattr(options, "wait_first", False)),
             server_keepalive=max(0.0, float(getattr(options, "server_keepalive", 15.0) or 0.0)),
             request_timeout=max(0.1, float(getattr(options, "request_timeout", 60.0) or 60.0)),
+            pacing=pacing_of(options),
         )

@@ -3,8 +3,9 @@
 import random
 from itertools import count
 
+import gevent
 import orjson
-from locust import FastHttpUser, events, tag, task
+from locust import FastHttpUser, constant_pacing, events, tag, task
 
 from loadgen import causes, documents
 from loadgen.options import Workload
@@ -64,12 +65,18 @@ class JsonApiUser(FastHttpUser):
         if self._first_wait is not None:
             first, self._first_wait = self._first_wait, None
             return first
+        if WORKLOAD.pacing > 0:  # open model: a task start every `pacing` s, whatever it took
+            return constant_pacing(WORKLOAD.pacing)(self)
         if WORKLOAD.wait_max <= 0:
             return 0.0
         return random.uniform(WORKLOAD.wait_min, WORKLOAD.wait_max)
 
     def on_start(self) -> None:
-        if WORKLOAD.wait_first:
+        if WORKLOAD.pacing > 0:
+            # A random phase, so that the users' arrivals spread over the pacing interval
+            # instead of coming in bursts of all users at once.
+            gevent.sleep(random.uniform(0, WORKLOAD.pacing))
+        elif WORKLOAD.wait_first:
             # A random share of one think time: the crowd's first requests spread evenly
             # over it, so a large spawn gives the steady rate at once, neither a burst nor a
             # silent first minute.

@@ -51,12 +51,13 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
     chart_links = chart_set.draw(run, metrics, missing, answer)
 
     current = figures.key_figures(run)
-    earlier = history.earlier_runs(run, results_dir)
+    # The whole history: the change-point detector judges against all of it.
+    earlier = history.earlier_runs(run, results_dir, limit=None)
     comparisons = (
         compare.compare_all([figures.key_figures(r) for r in earlier], current) if earlier else []
     )
     slo, slo_lines = verdict.slo_verdict(run)
-    validity, reasons = verdict.validity(run, current, _busiest_worker_cpu(metrics))
+    validity, reasons = verdict.validity(run, current, _busiest_worker_cpu(metrics), metrics)
     verdicts = {
         "slo": slo,
         "slo_lines": slo_lines,
@@ -66,15 +67,17 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
     }
 
     run_dir.write_json(run.path / run_dir.METRICS_JSON, metrics)
+    baseline_ids = [r.run_id for r in earlier[-compare.BASELINE_RUNS :]]
     text = render.render_summary(
         run,
         metrics,
         verdicts,
         comparisons,
-        [r.run_id for r in earlier],
+        baseline_ids,
         chart_links,
         missing,
         capacity=answer,
+        earlier_runs=len(earlier),
     )
     summary = run.path / run_dir.SUMMARY_MD
     summary.write_text(text, encoding="utf-8")
@@ -84,6 +87,7 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
         **verdicts,
         "figures": current,
         "regressions": [c.metric.key for c in comparisons if c.status == "REGRESSION"],
+        "judged_by": compare.rule_of(comparisons),
     }
     if answer:
         run.report["capacity"] = {

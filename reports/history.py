@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from reports import figures, render, run_dir
+from reports import figures, render, run_dir, trends
 from reports.compare import BASELINE_RUNS
 
 
@@ -25,23 +25,26 @@ def same_bench(a: run_dir.Run, b: run_dir.Run) -> bool:
     return a.scenario == b.scenario and a.info.get("bench") == b.info.get("bench")
 
 
-def earlier_runs(run: run_dir.Run, results_dir: Path) -> list[run_dir.Run]:
-    """The last runs of the same scenario on the same bench that started before `run`."""
+def earlier_runs(
+    run: run_dir.Run, results_dir: Path, limit: int | None = BASELINE_RUNS
+) -> list[run_dir.Run]:
+    """The last `limit` runs (None: all) of the same scenario on the same bench that started
+    before `run`, oldest first."""
     earlier = [
         r
         for r in runs_in(results_dir)
         if r.path.resolve() != run.path.resolve() and r.start < run.start and same_bench(r, run)
     ]
-    return earlier[-BASELINE_RUNS:]
+    return earlier[-limit:] if limit else earlier
 
 
 def _fmt(value: float | None, pattern: str) -> str:
     return "—" if value is None else pattern.format(value)
 
 
-def index_rows(results_dir: Path) -> list[dict]:
+def index_rows(runs: list[run_dir.Run]) -> list[dict]:
     rows = []
-    for run in reversed(runs_in(results_dir)):
+    for run in reversed(runs):
         figs = figures.key_figures(run)
         # Run directories reported before report.json existed keep it inside run.json.
         report = run.report or run.info.get("report") or {}
@@ -65,6 +68,19 @@ def index_rows(results_dir: Path) -> list[dict]:
 def write_index(results_dir: Path) -> Path:
     path = results_dir / "index.md"
     tmp = path.with_name("index.md.tmp")
-    tmp.write_text(render.render_index(index_rows(results_dir)), encoding="utf-8")
+    runs = runs_in(results_dir)
+    trend_rows = [
+        {
+            "scenario": render.cell(t.scenario),
+            "bench": render.cell(t.bench),
+            "chart": t.chart,
+            "note": render.cell(trends.describe(t)),
+        }
+        for t in trends.build(results_dir, runs)
+    ]
+    from reports import repeats  # it reads runs through this module: import it late
+
+    text = render.render_index(index_rows(runs), trend_rows, repeats.index_rows(results_dir))
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return path

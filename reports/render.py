@@ -5,7 +5,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import jinja2
 
-from reports import compare, failures, figures, render_capacity, resources
+from reports import compare, failures, figures, open_model, render_capacity, resources
 from reports.capacity import Capacity
 from reports.chart_set import ChartLink
 from reports.run_dir import TABLE_COLUMNS, Run
@@ -27,17 +27,26 @@ ENVIRONMENT_FIELDS = [
     ("python", "Python"),
     ("locust", "Locust"),
     ("gunicorn", "Gunicorn"),
+    ("granian", "Granian"),
     ("flask", "Flask"),
     ("kernel", "Kernel"),
     ("cpu_model", "CPU model"),
     ("cpu_count", "CPUs"),
 ]
 CONFIG_FIELDS = [
+    ("server", "API server"),
     ("worker_class", "Gunicorn worker class"),
     ("workers", "Gunicorn workers"),
     ("threads", "Gunicorn threads"),
     ("worker_connections", "Gunicorn worker connections"),
     ("backlog", "Listen backlog"),
+    ("locust_workers", "Locust workers"),
+]
+# Under Granian the same settings have its own names; the worker class is Gunicorn's alone.
+GRANIAN_CONFIG_FIELDS = [
+    ("server", "API server"),
+    ("workers", "Granian workers"),
+    ("threads", "Granian blocking threads per worker"),
     ("locust_workers", "Locust workers"),
 ]
 
@@ -241,8 +250,16 @@ def environment_rows(run: Run) -> list[tuple[str, str]]:
     if "redisjson" in versions:  # run.json files written before it was decoded hold 20803
         versions["redisjson"] = module_version(versions["redisjson"])
     config = run.info.get("config") or {}
-    rows = [(title, versions[key]) for key, title in ENVIRONMENT_FIELDS if key in versions]
-    rows += [(title, config[key]) for key, title in CONFIG_FIELDS if key in config]
+    granian = config.get("server") == "granian"
+    # A run names the version of the server it used only.
+    unused = "gunicorn" if granian else "granian"
+    rows = [
+        (title, versions[key])
+        for key, title in ENVIRONMENT_FIELDS
+        if key in versions and key != unused
+    ]
+    fields = GRANIAN_CONFIG_FIELDS if granian else CONFIG_FIELDS
+    rows += [(title, config[key]) for key, title in fields if key in config]
     return [(cell(a), cell(b)) for a, b in rows]
 
 
@@ -255,6 +272,7 @@ def render_summary(
     charts: list[ChartLink],
     missing: list[dict],
     capacity: Capacity | None = None,
+    earlier_runs: int = 0,
 ) -> str:
     config = run.info.get("config") or {}
     hosts = run.info.get("hosts") or {}
@@ -295,11 +313,15 @@ def render_summary(
         else None,
         "comparisons": comparison_rows(comparisons),
         "baseline_runs": [cell(r) for r in baseline_runs],
+        "judged_by": compare.judged_by(comparisons, earlier_runs),
+        "arrival_rate": open_model.summary(run, figures.key_figures(run))[0],
         "environment": environment_rows(run),
         "missing": [(cell(m["what"]), cell(m["why"])) for m in missing],
     }
     return _ENV.get_template("summary.md.j2").render(context)
 
 
-def render_index(rows: list[dict]) -> str:
-    return _ENV.get_template("index.md.j2").render(rows=rows)
+def render_index(
+    rows: list[dict], trends: list[dict] | None = None, sets: list[dict] | None = None
+) -> str:
+    return _ENV.get_template("index.md.j2").render(rows=rows, trends=trends or [], sets=sets or [])

@@ -1,5 +1,6 @@
 """Verdicts of a run: PASS/FAIL from the SLO gates, VALID/SUSPECT from how far to trust it."""
 
+from reports import open_model, saturation
 from reports.run_dir import SLO_FILES, Run
 from rundir.outcome import saturation_threshold
 
@@ -36,9 +37,10 @@ def _gate_detail(gate: dict) -> str:
 
 
 def validity(
-    run: Run, figures: dict, busiest_worker_cpu: float | None = None
+    run: Run, figures: dict, busiest_worker_cpu: float | None = None, metrics: dict | None = None
 ) -> tuple[str, list[str]]:
-    """("VALID" | "SUSPECT", reasons): saturated load generator, failures, too few requests."""
+    """("VALID" | "SUSPECT", reasons): saturated load generator or its host, a load generator
+    sharing cores with the service under test, failures, too few requests."""
     reasons = [str(line) for line in run.info.get("incidents") or []]
     requests = figures.get("requests") or 0
     if requests < MIN_REQUESTS:
@@ -56,4 +58,9 @@ def validity(
             f"the busiest Locust worker averaged {busiest_worker_cpu:.0f} % CPU (limit "
             f"{limit:g} %): the load generator may have been the bottleneck"
         )
+    reasons += saturation.colocation_reasons(run)
+    reasons += saturation.busy_host_reasons(run, metrics or {})
+    _line, short = open_model.summary(run, figures)
+    if short:
+        reasons.append(short)
     return ("SUSPECT" if reasons else "VALID"), reasons

@@ -3,13 +3,14 @@
 import argparse
 from pathlib import Path
 
-from reports import build, run_dir
+from reports import build, repeats, run_dir
 from rig.errors import RigError
 
 EPILOG = """examples:
   rig report results/20251126T233320Z-post_15k
   rig report results/RUN_ID --prometheus http://10.0.0.5:9090   query the lab's Prometheus
   rig report results/RUN_ID --results-dir results                compare with runs kept there
+  rig report results/REPEAT_ID                                   a repeat set: its repeats.md
 
 Without --prometheus the host figures come from the run's psutil samples or its earlier
 metrics.json; what cannot be had is listed under "Missing data" in the summary.
@@ -36,6 +37,12 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if repeats.is_repeat_set(args.run_dir):
+        try:
+            print(repeats.write_repeats(args.run_dir, args.results_dir))
+        except run_dir.RunDirError as exc:
+            raise RigError(str(exc)) from None
+        return 0
     try:
         report = build.build(args.run_dir, args.prometheus, args.results_dir)
     except run_dir.RunDirError as exc:

@@ -12,10 +12,11 @@ from typing import TextIO
 from loadgen import runner
 from rig import api_metrics, processes, redis_server, serve, sizing
 from rig.errors import RigError
-from rig.local import monitor, own, results, sampler
+from rig.local import cpu_split, monitor, own, results, sampler
 from rig.local import target as local_target
 from rig.local.plan import LocalOptions, Plan, plan
 from rig.local.progress import Progress
+from rig.local.saturation_watch import SaturationWatch
 from rig.paths import REPO_ROOT
 from rig.ports import free_port
 from rig.signals import interrupt_on_signals
@@ -94,6 +95,7 @@ class _Bench(own.OwnService):
     def run(self) -> results.LocalResult:
         p = self.plan
         self.say(f"run {p.run_id}: results in {p.path}")
+        self.say(p.cpus.how)
         self.api_settings: dict[str, str] | None = None
         self.api_metrics: api_metrics.ApiMetrics | None = None
         if self.opts.target:
@@ -101,6 +103,7 @@ class _Bench(own.OwnService):
         else:
             self.db = redis_server.start(log_path=p.logs / "redis.log")
             self.stack.callback(self.db.stop)
+            cpu_split.pin(self.db.process.pid, p.cpus.service)
             self.api_name = f"rig-api-{p.run_id}"
             self.api_settings = api_settings(self.opts, p.settings)
             # Scraped from the files, not from the API, whose slots a crowd may fill.
@@ -108,6 +111,7 @@ class _Bench(own.OwnService):
             self.stack.callback(self.api_metrics.stop)
             self.api = self._start_api()
             self.stack.callback(self.api.stop)
+            cpu_split.pin(self.api.process.pid, p.cpus.service)  # the master and its workers
             self.say(f"Redis {self.db.url} ({self.db.binary.name}), API {self.api.url}")
         self.stack.callback(self._stop_locust)
         self._start_monitoring()
@@ -140,7 +144,7 @@ class _Bench(own.OwnService):
         return result
 
     def _start_api(self) -> serve.RunningApi:
-        """Gunicorn as `rig serve` runs it, named so process-exporter can tell it apart."""
+        """The API as `rig serve` runs it, named so process-exporter can tell it apart."""
         log = self.plan.logs / "api.log"
         settings = {
             **self.api_settings,
@@ -152,6 +156,7 @@ class _Bench(own.OwnService):
                 settings=settings,
                 log_path=log,
                 timeout=API_START_SECONDS,
+                server=self.opts.server,
                 name=self.api_name,
                 ready_path="/readyz",  # Redis reachable and its JSON module loaded
             )
@@ -213,7 +218,7 @@ class _Bench(own.OwnService):
         """Servers that died under load: the figures then measure errors, not the service."""
         found = []
         started = [] if self.opts.target else [
-            ("the API (Gunicorn)", self.api.process, "api.log"),
+            (f"the API ({self.opts.server})", self.api.process, "api.log"),
             ("Redis", self.db.process, "redis.log"),
         ]  # fmt: skip
         for name, proc, log in started:
@@ -249,14 +254,17 @@ class _Bench(own.OwnService):
             master_bind_port=self.master_port,
             locustfile=locustfile,
             web_port=self.web_port,
+            extra=["--arrival-rate", str(self.opts.arrival_rate)] if self.opts.arrival_rate else (),
         )
         master_log = p.logs / "locust_master.log"
         launched = time.time()
         self.master = processes.spawn(argv, env=env, log_path=master_log, cwd=REPO_ROOT)
+        cpu_split.pin(self.master.pid, p.cpus.loadgen)
         worker_argv = runner.worker_argv("127.0.0.1", self.master_port, locustfile=locustfile)
         for index in range(self.opts.workers):
             log = p.logs / f"locust_worker_{index + 1}.log"
             self.workers.append(processes.spawn(worker_argv, env=env, log_path=log, cwd=REPO_ROOT))
+            cpu_split.pin(self.workers[-1].pid, p.cpus.loadgen)
 
         if self.web_port:
             self._follow_web_ui(master_log)
@@ -266,11 +274,16 @@ class _Bench(own.OwnService):
             self.out, f"http://127.0.0.1:{self.locust_metrics_port}/metrics", p.total
         )
         deadline = time.monotonic() + limit
+        watch = SaturationWatch(p.cpus.loadgen)
         while self.master.poll() is None:
             if time.monotonic() > deadline:
                 progress.done()
                 raise RigError(f"Locust did not finish within {limit} s; see {master_log}")
             progress.update()
+            warning = watch.check(progress.load_started is not None)
+            if warning:  # at once, on a line of its own
+                progress.done()
+                self.say(warning)
             time.sleep(0.5)
         progress.done()
         return self._after_master(launched, master_log)

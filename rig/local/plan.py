@@ -8,7 +8,7 @@ from pathlib import Path
 
 from loadgen import runner
 from rig.errors import RigError
-from rig.local import own
+from rig.local import cpu_split, own
 from rig.paths import DEFAULT_RESULTS_DIR
 from rundir.files import LOGS_DIR
 from rundir.timespan import parse_duration
@@ -23,10 +23,15 @@ class LocalOptions:
     workers: int = 4
     results_dir: Path = DEFAULT_RESULTS_DIR
     prometheus: bool = True  # False: skip Prometheus and exporters, sample with psutil
-    worker_class: str = "gevent"
+    server: str = "gunicorn"  # or granian (rig.serve.SERVERS)
+    worker_class: str = "gevent"  # Gunicorn's; Granian has none
     app_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     threads: int = 4
     keep_tsdb: bool = False
+    cpus_loadgen: str | None = None  # e.g. "1"; with cpus_service None: an automatic split
+    cpus_service: str | None = None
+    cpu_split: bool = True  # False: everything shares every CPU
+    arrival_rate: float | None = None  # open model: requests per second (the scenario's if None)
     target: str | None = None  # a service the rig did not start: no bundled API or Redis
     locustfile: Path | None = None  # the user's locustfile, the rig's plugins beside it
     redis_url: str | None = None  # the target's Redis, watched read-only
@@ -42,6 +47,7 @@ class Plan:
     run_id: str
     path: Path
     name: str  # the scenario, or the locustfile's name when it runs without one
+    cpus: cpu_split.CpuSplit  # which CPUs Locust and the service under test get
 
     @property
     def logs(self) -> Path:
@@ -65,6 +71,8 @@ def plan(opts: LocalOptions) -> Plan:
         raise RigError("--users must be at least 1")
     if opts.spawn_rate is not None and opts.spawn_rate <= 0:
         raise RigError("--spawn-rate must be above 0")
+    if opts.arrival_rate is not None and not 0 < opts.arrival_rate < float("inf"):
+        raise RigError("--arrival-rate must be a number of requests per second above 0")
     name = (
         runner.scenario_name(opts.scenario)
         if opts.scenario
@@ -74,4 +82,5 @@ def plan(opts: LocalOptions) -> Plan:
     path = Path(opts.results_dir).resolve() / run_id
     if path.exists():
         raise RigError(f"{path} already exists; wait a second and run again")
-    return Plan(opts, settings, run_time, total, run_id, path, name)
+    cpus = cpu_split.choose(opts.cpus_loadgen, opts.cpus_service, opts.cpu_split)
+    return Plan(opts, settings, run_time, total, run_id, path, name, cpus)

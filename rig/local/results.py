@@ -38,6 +38,10 @@ def _connection_config(api_settings: dict[str, str] | None) -> dict[str, str]:
     }
 
 
+def _arrival_rate(rate) -> dict:
+    return {"arrival_rate": rate} if rate else {}
+
+
 def run_info(
     the_plan: Plan,
     launched: float,
@@ -68,11 +72,14 @@ def run_info(
             "seed_count": settings.get("seed-count", documents.DEFAULT_SEED_COUNT),
             "doc_size": settings.get("doc-size", documents.DEFAULT_SIZE),
             "locust_workers": opts.workers,
+            "server": opts.server,
             "worker_class": opts.worker_class,
             "workers": opts.app_workers,
             "threads": opts.threads,
             **_connection_config(api_settings),
             "locust_exit_code": locust_exit_code,
+            # Open-model runs only: the report compares it with the rate achieved.
+            **_arrival_rate(opts.arrival_rate or settings.get("arrival-rate")),
         },
         # One box: the rig's traffic is all on lo, and other interfaces carry other things.
         hosts={
@@ -81,6 +88,7 @@ def run_info(
                 "instance": INSTANCE,
                 "network_devices": "lo",
                 "network_exclude": "",
+                "cpus": the_plan.cpus.run_json(),  # the split the co-location verdict reads
             }
         },
         monitoring=monitoring,
