@@ -1,4 +1,4 @@
-"""The API's connection gauges (app/metrics.py) under real Gunicorn workers."""
+"""The API's connection gauges (app/metrics.py) under real Gunicorn workers (Granian has none)."""
 
 import socket
 import time
