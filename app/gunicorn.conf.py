@@ -2,9 +2,12 @@
 
 RIG_BIND (127.0.0.1:8000), RIG_WORKER_CLASS (gevent | gthread | sync; default gevent),
 RIG_WORKERS (default: CPU cores), RIG_THREADS (gthread only; default 4),
-RIG_WORKER_CONNECTIONS (gevent only; default 1000), RIG_KEEPALIVE seconds (default 75, longer
-than load generators' idle gaps so connections are reused, not reopened), RIG_READ_TIMEOUT
-seconds a request may pause while it is read (default 10; see app/gunicorn_hooks.py).
+RIG_WORKER_CONNECTIONS (gevent only; default 1000), RIG_KEEPALIVE seconds (default 15: an idle
+connection holds a worker connection slot this long, so a long keep-alive lets a crowd of
+mostly idle clients starve the active ones; gevent workers also allow this long to read a
+request's headers, so it must not be short either; see docs/seed-run.md), RIG_BACKLOG (listen
+queue, default 2048; the kernel caps it at net.core.somaxconn), RIG_READ_TIMEOUT seconds a
+request may pause while it is read (default 10; see app/gunicorn_hooks.py).
 
 This file must not import the app package: the master would load redis and ssl before
 gevent's workers monkey-patch them.
@@ -53,8 +56,8 @@ bind = env_str("RIG_BIND", "127.0.0.1:8000").split(",")
 workers = env_int("RIG_WORKERS", os.cpu_count() or 1)
 threads = env_int("RIG_THREADS", 4)
 worker_connections = env_int("RIG_WORKER_CONNECTIONS", 1000)
-keepalive = env_int("RIG_KEEPALIVE", 75)
-backlog = 2048
+keepalive = env_int("RIG_KEEPALIVE", 15)
+backlog = env_int("RIG_BACKLOG", 2048)
 timeout = 30
 graceful_timeout = 10
 accesslog = None  # an access line per request costs more CPU than the request itself
@@ -72,6 +75,10 @@ _read_timeout = env_int("RIG_READ_TIMEOUT", _hooks.DEFAULT_READ_TIMEOUT)
 
 def post_worker_init(worker):
     _hooks.install_read_timeout(worker, _read_timeout)
+    from app import metrics  # in the worker, after gevent patched it
+
+    # Wraps the handler the read timeout installed: counts each connection it serves.
+    metrics.watch_worker(worker)
 
 
 def pre_request(worker, req):

@@ -11,6 +11,7 @@ from pathlib import Path
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 from loadgen.plugins import (  # noqa: F401  (importing a plugin enables it)
+    heartbeat,
     outputs,
     prometheus_exporter,
     saturation,

@@ -44,8 +44,25 @@ def add_workload_arguments(parser) -> None:
         action="store_true",
         default=False,
         env_var="LOCUST_WAIT_FIRST",
-        help="each user waits once before its first task (a large idle crowd ramps "
-        "without a burst of requests)",
+        help="each user first waits a random share of --wait-max, so a large idle crowd's "
+        "requests spread evenly from the start instead of coming in a burst",
+    )
+    group.add_argument(
+        "--server-keepalive",
+        type=float,
+        default=15.0,
+        env_var="LOCUST_SERVER_KEEPALIVE",
+        help="seconds the server keeps an idle connection open (the API's RIG_KEEPALIVE, "
+        "default 15); users whose least think time is longer close their connection after "
+        "each request and reconnect for the next; 0: always keep connections",
+    )
+    group.add_argument(
+        "--request-timeout",
+        type=float,
+        default=60.0,
+        env_var="LOCUST_REQUEST_TIMEOUT",
+        help="seconds a user waits to connect, and then for each answer, before the request "
+        "fails as a connect or read timeout (default 60, Locust's)",
     )
     group.add_argument(
         "--wait-max",
@@ -76,6 +93,13 @@ class Workload:
     # Open model: seconds between the starts of one user's tasks (users / arrival rate); 0
     # for the closed model.
     pacing: float = 0.0
+    server_keepalive: float = 15.0
+    request_timeout: float = 60.0
+
+    @property
+    def closes_idle_connections(self) -> bool:
+        """True when every think time outlasts the server's keep-alive (see users.py)."""
+        return self.server_keepalive > 0 and self.wait_min > self.server_keepalive
 
     @classmethod
     def from_options(cls, options) -> "Workload":
@@ -90,5 +114,7 @@ class Workload:
             wait_min=wait_min,
             wait_max=max(wait_min, float(getattr(options, "wait_max", 0.0) or 0.0)),
             wait_first=bool(getattr(options, "wait_first", False)),
+            server_keepalive=max(0.0, float(getattr(options, "server_keepalive", 15.0) or 0.0)),
+            request_timeout=max(0.1, float(getattr(options, "request_timeout", 60.0) or 60.0)),
             pacing=pacing_of(options),
         )

@@ -6,6 +6,7 @@
 
 import argparse
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,13 +28,41 @@ def list_scenarios() -> list[str]:
     return sorted(path.stem for path in SCENARIOS_DIR.glob("*.conf"))
 
 
-def scenario_path(name: str) -> Path:
-    """The conf file of scenario `name`; RigError naming the known ones when it does not exist."""
+def is_scenario_file(scenario: str | Path) -> bool:
+    """A path to a conf file of the user's own (anything with a slash or ending in .conf)."""
+    text = str(scenario)
+    return "/" in text or text.endswith(".conf")
+
+
+def scenario_path(name: str | Path) -> Path:
+    """The conf file of a bundled scenario `name`, or the user's own conf file at a path.
+
+    RigError naming the known scenarios when a name is unknown, or the path when it is not a
+    readable file.
+    """
+    if is_scenario_file(name):
+        path = Path(name).expanduser().resolve()
+        if not path.is_file():
+            raise RigError(f"scenario file {str(name)!r} does not exist or is not a file")
+        try:
+            path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RigError(f"scenario file {str(name)!r} cannot be read as text: {exc}") from None
+        return path
     path = SCENARIOS_DIR / f"{name}.conf"
-    if "/" in name or not path.is_file():
+    if not path.is_file():
         known = ", ".join(list_scenarios()) or "none"
-        raise RigError(f"unknown scenario {name!r}; known scenarios: {known}")
+        raise RigError(
+            f"unknown scenario {name!r}; known scenarios: {known} (or a path to a .conf file)"
+        )
     return path
+
+
+def scenario_name(scenario: str | Path) -> str:
+    """What a run of `scenario` is called: a bundled name, or the stem of the user's file."""
+    stem = Path(str(scenario)).stem if is_scenario_file(scenario) else str(scenario)
+    # The name goes into run directory names and report titles: keep it to safe characters.
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", stem).strip("._") or "scenario"
 
 
 def scenario_settings(name: str) -> dict[str, str]:
@@ -47,10 +76,23 @@ def scenario_settings(name: str) -> dict[str, str]:
     return settings
 
 
-def scenario_locustfiles(name: str) -> str:
+def _locustfile(part: str, conf_dir: Path) -> str:
+    """A locustfile named in a conf: beside the user's conf file when it is there, else in the
+    checkout (so a user's conf may say `locustfile = loadgen/locustfile.py`)."""
+    path = Path(part).expanduser()
+    if not path.is_absolute():
+        beside = conf_dir / path
+        path = beside if conf_dir != SCENARIOS_DIR and beside.exists() else REPO_ROOT / path
+    return str(path.resolve())
+
+
+def scenario_locustfiles(name: str | Path) -> str:
     """The scenario's locustfile list with absolute paths, so any working directory works."""
     value = scenario_settings(name).get("locustfile", str(LOCUSTFILE))
-    return ",".join(str((REPO_ROOT / part.strip()).resolve()) for part in value.split(","))
+    conf_dir = scenario_path(name).parent
+    return ",".join(
+        _locustfile(part.strip(), conf_dir) for part in value.split(",") if part.strip()
+    )
 
 
 def output_flags(run_dir: Path) -> list[str]:
@@ -143,7 +185,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="role", required=True)
     master = sub.add_parser("master")
-    master.add_argument("--scenario", required=True, help=f"one of {', '.join(list_scenarios())}")
+    master.add_argument(
+        "--scenario",
+        required=True,
+        help=f"one of {', '.join(list_scenarios())}, or a path to a .conf file",
+    )
     master.add_argument("--host", required=True)
     master.add_argument("--run-dir", type=Path, required=True)
     master.add_argument("--expect-workers", type=int, default=4)

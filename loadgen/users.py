@@ -7,10 +7,12 @@ import gevent
 import orjson
 from locust import FastHttpUser, constant_pacing, events, tag, task
 
-from loadgen import documents
+from loadgen import causes, documents
 from loadgen.options import Workload
 
 JSON_HEADERS = {"Content-Type": "application/json"}
+# Sent with GETs and DELETEs; holds "Connection: close" when idle users close (see below).
+PLAIN_HEADERS: dict[str, str] = {}
 # Read once per test (test_start), not per request: on a worker the master's options arrive
 # with the spawn message, after the worker's own init.
 WORKLOAD = Workload()
@@ -20,8 +22,16 @@ _tokens = count(random.randrange(1 << 30))
 
 @events.test_start.add_listener
 def _read_options(environment, **_kwargs) -> None:
-    global WORKLOAD, SEED_IDS
+    global WORKLOAD, SEED_IDS, JSON_HEADERS, PLAIN_HEADERS
     WORKLOAD = Workload.from_options(environment.parsed_options)
+    # A user that thinks longer than the server keeps an idle connection would find it closed
+    # anyway; meanwhile it would hold one of the server's connection slots and one of this
+    # host's file descriptors and ports. It asks the server to close after each answer and
+    # connects afresh for its next request, so a crowd of 100,000 mostly idle users needs
+    # only as many connections as there are requests in flight.
+    close = {"Connection": "close"} if WORKLOAD.closes_idle_connections else {}
+    JSON_HEADERS = {"Content-Type": "application/json", **close}
+    PLAIN_HEADERS = close
     # Built once, so a request pays for a random.choice, not for formatting an id.
     SEED_IDS = tuple(documents.seed_id(i) for i in range(max(1, WORKLOAD.seed_count)))
 
@@ -30,14 +40,8 @@ def _seeded_id() -> str:
     return random.choice(SEED_IDS)
 
 
-def _problem(response, expected: int) -> str | None:
-    """Why a response is wrong (status, error body), or None when its status is the expected one."""
-    if response.status_code == expected:
-        return None
-    if response.status_code == 404:
-        return "404 unknown document: were the documents seeded (--seed-count, rig seed)?"
-    detail = (response.content or b"")[:200].decode("utf-8", "replace") if response.content else ""
-    return f"HTTP {response.status_code}, expected {expected}: {detail}"
+# Why a response is wrong (its cause first), or None when its status is the expected one.
+_problem = causes.problem
 
 
 def _json(response):
@@ -50,7 +54,17 @@ def _json(response):
 class JsonApiUser(FastHttpUser):
     """A client of the JSON-document API; scenarios choose its tasks by tag."""
 
+    _first_wait: float | None = None
+
+    def __init__(self, environment) -> None:
+        # FastHttpUser reads these when it builds its client; test_start has set WORKLOAD.
+        self.connection_timeout = self.network_timeout = WORKLOAD.request_timeout
+        super().__init__(environment)
+
     def wait_time(self) -> float:
+        if self._first_wait is not None:
+            first, self._first_wait = self._first_wait, None
+            return first
         if WORKLOAD.pacing > 0:  # open model: a task start every `pacing` s, whatever it took
             return constant_pacing(WORKLOAD.pacing)(self)
         if WORKLOAD.wait_max <= 0:
@@ -63,7 +77,11 @@ class JsonApiUser(FastHttpUser):
             # instead of coming in bursts of all users at once.
             gevent.sleep(random.uniform(0, WORKLOAD.pacing))
         elif WORKLOAD.wait_first:
-            self.wait()
+            # A random share of one think time: the crowd's first requests spread evenly
+            # over it, so a large spawn gives the steady rate at once, neither a burst nor a
+            # silent first minute.
+            self._first_wait = random.uniform(0, WORKLOAD.wait_max)
+            self.wait()  # Locust's wait: a stopping user is not held up by it
 
     # -- writes of whole documents -------------------------------------------------------
 
@@ -101,7 +119,10 @@ class JsonApiUser(FastHttpUser):
 
     def _get_document(self, kind: str) -> None:
         with self.client.get(
-            f"/api/v1/{kind}/{_seeded_id()}", name=f"/api/v1/{kind}/[id]", catch_response=True
+            f"/api/v1/{kind}/{_seeded_id()}",
+            name=f"/api/v1/{kind}/[id]",
+            headers=PLAIN_HEADERS,
+            catch_response=True,
         ) as response:
             problem = _problem(response, 200)
             # A shape check that costs no parse of 15 KB: an object holding the stats field.
@@ -116,6 +137,7 @@ class JsonApiUser(FastHttpUser):
         with self.client.get(
             f"/api/v1/{kind}/{_seeded_id()}?path={path}",
             name=f"/api/v1/{kind}/[id]?path",
+            headers=PLAIN_HEADERS,
             catch_response=True,
         ) as response:
             problem = _problem(response, 200)
@@ -208,7 +230,10 @@ class JsonApiUser(FastHttpUser):
             if problem := _problem(response, 200):
                 response.failure(problem)
         with self.client.get(
-            f"{url}?path={documents.FIELD_PATH}", name="consistency", catch_response=True
+            f"{url}?path={documents.FIELD_PATH}",
+            name="consistency",
+            headers=PLAIN_HEADERS,
+            catch_response=True,
         ) as response:
             problem = _problem(response, 200)
             if problem is None and _json(response) != [token]:
@@ -218,6 +243,8 @@ class JsonApiUser(FastHttpUser):
                 )
             if problem:
                 response.failure(problem)
-        with self.client.delete(url, name="consistency: delete", catch_response=True) as response:
+        with self.client.delete(
+            url, name="consistency: delete", headers=PLAIN_HEADERS, catch_response=True
+        ) as response:
             if response.status_code != 204 and (problem := _problem(response, 200)):
                 response.failure(problem)

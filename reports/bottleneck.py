@@ -95,13 +95,17 @@ def host_candidates(facts: Facts) -> list[Candidate]:
     ]
 
 
-def line(facts: Facts, extra: list[Candidate] | None = None) -> str:
-    """'Bottleneck: <resource> — <figure>' or why none could be named."""
+def line(facts: Facts, extra: list[Candidate] | None = None, named: list[str] | None = None) -> str:
+    """'Bottleneck: <resource> — <figure>' or why none could be named. `named`: limits other
+    checks found outright (the API's connection slots full): they win over utilisation rules,
+    but not over a saturated load generator, which makes every other figure doubtful."""
     found = candidates(facts) + list(extra or [])
     decisive = [c for c in found if c.decisive]
     if decisive:
         top = max(decisive, key=lambda c: c.utilisation)
         return f"Bottleneck: {top.resource} — {top.figure()}; the run is SUSPECT"
+    if named:
+        return "Bottleneck: " + "; ".join(named)
     at_limit = [c for c in found if c.utilisation >= c.threshold]
     if at_limit:
         top = max(at_limit, key=lambda c: c.utilisation)

@@ -9,6 +9,7 @@ from reports import (
     capacity,
     chart_set,
     compare,
+    connection_limits,
     figures,
     history,
     queries,
@@ -79,7 +80,10 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
         "slo_lines": slo_lines,
         "validity": validity,
         "validity_reasons": reasons,
-        "bottleneck": bottleneck.line(bottleneck_facts.facts(run.info, metrics, busiest, guard)),
+        "bottleneck": bottleneck.line(
+            bottleneck_facts.facts(run.info, metrics, busiest, guard),
+            named=connection_limits.bottlenecks(metrics),
+        ),
     }
 
     run_dir.write_json(run.path / run_dir.METRICS_JSON, metrics)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 # Jobs the rig's Prometheus configurations use (rig local and the lab's prometheus role).
 JOB_NODE, JOB_REDIS, JOB_PROCESS, JOB_LOCUST = "node", "redis", "process", "locust"
+JOB_APP = "app"
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,18 @@ REDIS_SPECS = [
     Spec("redis_keys", "redis", "keys", "", JOB_REDIS, "sum(redis_db_keys{{{SEL}}})"),
 ]  # fmt: skip
 
+# The API's own connection figures (app/metrics.py): are its connection slots the limit?
+API_CONNECTION_SPECS = [
+    Spec("api_open_connections", "api", "open connections", "", JOB_APP,
+         "sum(rig_api_open_connections{{{SEL}}})"),
+    Spec("api_connection_slots", "api", "connection slots", "", JOB_APP,
+         "sum(rig_api_connection_slots{{{SEL}}})"),
+    Spec("api_listen_queue", "api", "listen queue", "", JOB_APP,
+         "max(rig_api_listen_queue{{{SEL}}})"),
+    Spec("api_listen_queue_limit", "api", "listen queue limit", "", JOB_APP,
+         "max(rig_api_listen_queue_limit{{{SEL}}})"),
+]  # fmt: skip
+
 # Which services run on a host with a given role (roles as written in run.json).
 # The Locust master's exporter: CPU of the busiest load-generating process (saturation check).
 LOCUST_MASTER_SPECS = [
@@ -64,7 +77,7 @@ LOCUST_MASTER_SPECS = [
 ]  # fmt: skip
 
 ROLE_SPECS = {
-    "app": _process_specs("api"),
+    "app": _process_specs("api") + API_CONNECTION_SPECS,
     "redis": REDIS_SPECS,
     "locust": _process_specs("locust") + LOCUST_MASTER_SPECS,
     "locust_master": _process_specs("locust") + LOCUST_MASTER_SPECS,

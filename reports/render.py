@@ -5,7 +5,15 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import jinja2
 
-from reports import compare, figures, open_model, render_capacity, render_tiers, resources
+from reports import (
+    compare,
+    failures,
+    figures,
+    open_model,
+    render_capacity,
+    render_tiers,
+    resources,
+)
 from reports.capacity import Capacity
 from reports.chart_set import ChartLink
 from reports.run_dir import TABLE_COLUMNS, Run
@@ -38,6 +46,8 @@ CONFIG_FIELDS = [
     ("worker_class", "Gunicorn worker class"),
     ("workers", "Gunicorn workers"),
     ("threads", "Gunicorn threads"),
+    ("worker_connections", "Gunicorn worker connections"),
+    ("backlog", "Listen backlog"),
     ("locust_workers", "Locust workers"),
 ]
 # Under Granian the same settings have its own names; the worker class is Gunicorn's alone.
@@ -167,6 +177,15 @@ def service_rows(metrics: dict) -> list[dict]:
             busiest = get("locust_worker_max_cpu_percent", "max")
             if service == "locust" and busiest is not None:
                 extra = [f"busiest worker CPU max {human(busiest, '%')}"]
+            opened = get("api_open_connections", "max")
+            if service == "api" and opened is not None:
+                slots = get("api_connection_slots", "max")
+                queue = get("api_listen_queue", "max")
+                extra = [
+                    f"open connections max {human(opened, 'ops/s')} of "
+                    f"{human(slots, 'ops/s')} slots",
+                    f"listen queue max {human(queue, 'ops/s')}",
+                ]
             if service == "redis":
                 extra = [
                     f"ops/s avg {human(get('redis_ops_per_s', 'avg'), 'ops/s')}, "
@@ -185,6 +204,25 @@ def service_rows(metrics: dict) -> list[dict]:
                     "extra": "; ".join(extra) or "—",
                 }
             )
+    return rows
+
+
+def failure_rows(run: Run, limit: int = 20) -> list[dict]:
+    """The failure table: one row per cause, the requests it struck, one message as example."""
+    groups = failures.group(run.failures)
+    total = sum(g.occurrences for g in groups) or 1
+    rows = []
+    for group in groups[:limit]:
+        struck = sorted(group.requests.items(), key=lambda item: (-item[1], item[0]))
+        rows.append(
+            {
+                "cause": cell(group.cause),
+                "occurrences": group.occurrences,
+                "share": f"{100 * group.occurrences / total:.1f} %",
+                "requests": cell(", ".join(f"{name} ({count})" for name, count in struck[:4])),
+                "example": cell(group.example[:200]),
+            }
+        )
     return rows
 
 
@@ -267,10 +305,7 @@ def render_summary(
         "key_figures": key_figures_line(figures.key_figures(run)),
         "table_header": [title for title, _column in TABLE_COLUMNS],
         "table": locust_table(run),
-        "failures": [
-            [cell(r.get(k, "")) for k in ("Method", "Name", "Error", "Occurrences")]
-            for r in run.failures[:20]
-        ],
+        "failures": failure_rows(run),
         "metrics_source": metrics["source"],
         "metrics_detail": cell(metrics.get("detail") or ""),
         "host_rows": host_rows(run, metrics),

@@ -105,7 +105,7 @@ def test_keep_alive_connections_outlive_the_read_timeout(start_api):
         request = request_bytes("GET /healthz HTTP/1.1", [])
         sock.sendall(request)
         assert _one_response(sock).startswith(b"HTTP/1.1 200")
-        sock.settimeout(2.5)  # idle longer than the read timeout, well within keepalive (75 s)
+        sock.settimeout(2.5)  # idle longer than the read timeout, well within keepalive (15 s)
         with pytest.raises(TimeoutError):
             sock.recv(65536)
         sock.settimeout(20)

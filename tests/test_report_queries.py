@@ -24,7 +24,8 @@ def _keys(host: str) -> set[str]:
 def test_every_host_gets_host_figures_and_its_roles_services():
     host_keys = {spec.key for spec in queries.HOST_SPECS}
     assert _keys("plain") == host_keys
-    assert _keys("app1") == host_keys | {"api_cpu_percent", "api_rss_bytes"}
+    connections = {spec.key for spec in queries.API_CONNECTION_SPECS}
+    assert _keys("app1") == host_keys | {"api_cpu_percent", "api_rss_bytes"} | connections
     assert {"redis_ops_per_s", "redis_keys", "redis_used_memory_bytes"} <= _keys("redis1")
     assert {"locust_cpu_percent", "locust_worker_max_cpu_percent"} <= _keys("gen1")
     assert _keys("box") >= _keys("app1") | _keys("redis1") | _keys("gen1")

@@ -14,6 +14,7 @@ EPILOG = """examples:
   rig local                                        post_15k, its own run time, 4 Locust workers
   rig local --scenario get_doc --run-time 30s --users 100
   rig local --no-prometheus                        host figures from psutil instead
+  rig local --scenario ~/my-load.conf              a scenario conf file of your own
   rig local --server granian --app-workers 1 --threads 8
   rig local --repeat 5 --run-time 30s              5 runs, medians and CVs in repeats.md
   rig local --cpus-loadgen 3 --cpus-service 0-2    Locust on CPU 3, API and Redis on 0-2
@@ -46,7 +47,8 @@ def register(subparsers) -> None:
     parser.add_argument(
         "--scenario",
         help=f"one of: {', '.join(runner.list_scenarios())} (default post_15k; with "
-        "--locustfile: none, every task of the file)",
+        "--locustfile: none, every task of the file), or the path to a scenario conf file of "
+        "your own",
     )
     parser.add_argument(
         "--target",

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from loadgen import runner
-from rig import processes, scaleout, serve
+from rig import api_metrics, processes, scaleout, serve, sizing
 from rig.errors import RigError
 from rig.local import cpu_split, monitor, own, results, sampler
 from rig.local import target as local_target
@@ -21,6 +21,7 @@ from rig.paths import REPO_ROOT
 from rig.ports import free_port
 from rig.signals import interrupt_on_signals
 from rundir.files import STATS_CSV
+from rundir.runinfo import number
 
 # Beyond --run-time: worker start-up, seeding before the clock starts, stopping users.
 GRACE_SECONDS = 180
@@ -41,6 +42,19 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+def api_settings(opts: LocalOptions, scenario: dict[str, str]) -> dict[str, str]:
+    """The API's RIG_* settings: the options, and connection slots sized for the crowd
+    (rig/sizing.py) unless the environment sets them."""
+    users = opts.users or number(scenario.get("users"))
+    sized = sizing.api_settings(users if isinstance(users, int) else None, opts.app_workers)
+    return {
+        "RIG_WORKER_CLASS": opts.worker_class,
+        "RIG_WORKERS": str(opts.app_workers),
+        "RIG_THREADS": str(opts.threads),
+        **{name: os.environ.get(name) or value for name, value in sized.items()},
+    }
+
+
 def run(opts: LocalOptions, out: TextIO = sys.stdout) -> results.LocalResult:
     """Run the bench and build the report; RigError for anything the user can fix."""
     the_plan = plan(opts)
@@ -53,6 +67,7 @@ def run(opts: LocalOptions, out: TextIO = sys.stdout) -> results.LocalResult:
     finally:
         if not opts.keep_tsdb:
             shutil.rmtree(the_plan.work / "tsdb", ignore_errors=True)
+        shutil.rmtree(the_plan.work / "api-metrics", ignore_errors=True)
 
 
 class _Bench(own.OwnService):
@@ -83,6 +98,8 @@ class _Bench(own.OwnService):
         p = self.plan
         self.say(f"run {p.run_id}: results in {p.path}")
         self.say(p.cpus.how)
+        self.api_settings: dict[str, str] | None = None
+        self.api_metrics: api_metrics.ApiMetrics | None = None
         if self.opts.target:
             self._say_target()
         else:
@@ -92,6 +109,12 @@ class _Bench(own.OwnService):
                 cpu_split.pin(pid, p.cpus.service)
             self.db = self.data.nodes[0]
             self.api_name = f"rig-api-{p.run_id}"
+            self.api_settings = api_settings(self.opts, p.settings)
+            if self.opts.app_instances == 1:
+                # Scraped from the files, not from the API, whose slots a crowd may fill. With
+                # several instances each one keeps its own files and is scraped on its own.
+                self.api_metrics = api_metrics.serve(p.work / "api-metrics")
+                self.stack.callback(self.api_metrics.stop)
             self.app = scaleout.start_app_tier(
                 self.opts.app_instances, self._start_api, p.path, p.logs
             )
@@ -121,10 +144,12 @@ class _Bench(own.OwnService):
             prometheus_url=self.monitoring.url if self.monitoring else None,
             incidents=incidents,
             **(self._target_facts() or self._scaleout_facts()),
+            api_settings=self.api_settings,
         )
         verdicts = result.verdicts
         reasons = "".join(f"\n  suspect: {r}" for r in verdicts["validity_reasons"])
         self.say(f"SLO {verdicts['slo']}, run {verdicts['validity']}{reasons}")
+        self.say(f"bottleneck: {verdicts['bottleneck'].removeprefix('Bottleneck: ')}")
         return result
 
     def _scaleout_facts(self) -> dict:
@@ -136,11 +161,11 @@ class _Bench(own.OwnService):
     def _start_api(self, index: int, log: Path) -> serve.RunningApi:
         """Gunicorn as `rig serve` runs it, named so process-exporter can tell it apart."""
         settings = {
-            "RIG_WORKER_CLASS": self.opts.worker_class,
-            "RIG_WORKERS": str(self.opts.app_workers),
-            "RIG_THREADS": str(self.opts.threads),
+            **self.api_settings,
             **self.data.api_settings,
         }
+        if self.api_metrics:
+            settings["PROMETHEUS_MULTIPROC_DIR"] = str(self.api_metrics.directory)
         try:
             return serve.start(
                 self.db.url,
@@ -169,7 +194,9 @@ class _Bench(own.OwnService):
                 self.plan.work,
                 self.plan.logs,
                 self.redis_url,
-                f"127.0.0.1:{self.api.port}" if self.api else None,
+                self.api_metrics.address
+                if self.api_metrics
+                else (f"127.0.0.1:{self.api.port}" if self.api else None),
                 f"127.0.0.1:{self.locust_metrics_port}",
                 groups,
                 extra_jobs=(

@@ -79,7 +79,11 @@ def plan(opts: LocalOptions) -> Plan:
         redis_cluster.slot_ranges(opts.redis_cluster)  # RigError for an impossible count
     if opts.arrival_rate is not None and not 0 < opts.arrival_rate < float("inf"):
         raise RigError("--arrival-rate must be a number of requests per second above 0")
-    name = opts.scenario or re.sub(r"[^A-Za-z0-9_.-]", "_", opts.locustfile.stem)
+    name = (
+        runner.scenario_name(opts.scenario)
+        if opts.scenario
+        else re.sub(r"[^A-Za-z0-9_.-]", "_", opts.locustfile.stem)
+    )
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{name}"
     path = Path(opts.results_dir).resolve() / run_id
     if path.exists():

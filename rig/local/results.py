@@ -28,6 +28,16 @@ def locust_failed(code: int | None) -> bool:
     return code is not None and code not in LOCUST_OK_CODES
 
 
+def _connection_config(api_settings: dict[str, str] | None) -> dict[str, str]:
+    """The API's connection limits for run.json's config, when rig local set them."""
+    if not api_settings:
+        return {}
+    return {
+        "worker_connections": api_settings["RIG_WORKER_CONNECTIONS"],
+        "backlog": api_settings["RIG_BACKLOG"],
+    }
+
+
 def _arrival_rate(rate) -> dict:
     return {"arrival_rate": rate} if rate else {}
 
@@ -43,6 +53,7 @@ def run_info(
     versions: dict,
     incidents: list[str],
     roles: list[str] | None = None,
+    api_settings: dict[str, str] | None = None,
 ) -> runinfo.RunInfo:
     """run.json of a local run: the same rundir.runinfo.make() as `rig run-info` (the role)."""
     opts, settings = the_plan.opts, the_plan.settings
@@ -65,6 +76,7 @@ def run_info(
             "worker_class": opts.worker_class,
             "workers": opts.app_workers,
             "threads": opts.threads,
+            **_connection_config(api_settings),
             "locust_exit_code": locust_exit_code,
             "app_instances": opts.app_instances,
             "redis_cluster": opts.redis_cluster,
@@ -100,6 +112,7 @@ def finish(
     incidents: list[str],
     roles: list[str] | None = None,
     extra: dict | None = None,
+    api_settings: dict[str, str] | None = None,
 ) -> LocalResult:
     """Write run.json, build the report; the exit code says what `rig local` found.
 
@@ -116,6 +129,7 @@ def finish(
         versions=fingerprint.versions(redis_url) if redis_url else fingerprint.box_versions(),
         incidents=incidents,
         roles=roles,
+        api_settings=api_settings,
     )
     info.extra.update(extra or {})
     info.write(the_plan.path)
