@@ -19,7 +19,13 @@ from rig.paths import REPO_ROOT
 
 BIN = Path(sys.executable).parent
 OWN_ROLES = ["common", "redis", "app", "locust"]
-PLAYBOOKS = ["site.yml", "playbooks/redis.yml", "playbooks/app.yml", "playbooks/loadgen.yml"]
+PLAYBOOKS = [
+    "site.yml",
+    "playbooks/preflight.yml",
+    "playbooks/redis.yml",
+    "playbooks/app.yml",
+    "playbooks/loadgen.yml",
+]
 EXAMPLE_INVENTORY = REPO_ROOT / "inventory" / "lab"
 
 
@@ -55,7 +61,12 @@ def test_site_yml_only_imports_the_tier_playbooks():
     plays = yaml.safe_load((REPO_ROOT / "site.yml").read_text())
     imported = [play.get("ansible.builtin.import_playbook") for play in plays]
     assert all(imported), "site.yml holds only import_playbook entries"
-    assert imported[:3] == ["playbooks/redis.yml", "playbooks/app.yml", "playbooks/loadgen.yml"]
+    assert imported[:4] == [
+        "playbooks/preflight.yml",
+        "playbooks/redis.yml",
+        "playbooks/app.yml",
+        "playbooks/loadgen.yml",
+    ]
 
 
 def test_example_inventory_has_every_group_the_playbooks_use():
