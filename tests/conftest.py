@@ -63,3 +63,20 @@ def start_api(json_redis, tmp_path):
     yield _start
     for running in started:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    """The one lab-in-a-box of the session (tests/lab_support.py), brought down at its end."""
+    from tests.lab_support import shared_lab
+
+    with shared_lab(tmp_path_factory) as the_lab:
+        yield the_lab
+
+
+@pytest.fixture(scope="session")
+def provisioned_lab(lab):
+    """The shared lab after one site.yml run (whoever needs it first makes it)."""
+    if lab.first_site is None:
+        lab.first_site = lab.playbook()
+    return lab
