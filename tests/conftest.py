@@ -66,17 +66,17 @@ def start_api(json_redis, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def lab(tmp_path_factory):
+def shared_lab(tmp_path_factory):
     """The one lab-in-a-box of the session (tests/lab_support.py), brought down at its end."""
-    from tests.lab_support import shared_lab
+    from tests.lab_support import open_shared_lab
 
-    with shared_lab(tmp_path_factory) as the_lab:
+    with open_shared_lab(tmp_path_factory) as the_lab:
         yield the_lab
 
 
 @pytest.fixture(scope="session")
-def provisioned_lab(lab):
+def provisioned_lab(shared_lab):
     """The shared lab after one site.yml run (whoever needs it first makes it)."""
-    if lab.first_site is None:
-        lab.first_site = lab.playbook()
-    return lab
+    if shared_lab.first_site is None:
+        shared_lab.first_site = shared_lab.playbook()
+    return shared_lab

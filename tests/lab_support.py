@@ -179,7 +179,7 @@ def snapshot(destination: Path) -> Path:
 
 
 @contextmanager
-def shared_lab(tmp_path_factory) -> Iterator[SharedLab]:
+def open_shared_lab(tmp_path_factory) -> Iterator[SharedLab]:
     source = snapshot(tmp_path_factory.mktemp("checkout"))
     frozen_code = {"app_source_dir": str(source), "locust_source_dir": str(source)}
     with running_lab(

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from rig.lab.config import LabConfig
+from rig.paths import REPO_ROOT
 from tests.lab_support import (
     BIN,
     SHARED_HOSTS,
@@ -75,7 +76,8 @@ def locust_totals(lab, run_id: str) -> tuple[int, int]:
     return sum(e["num_requests"] for e in entries), sum(e["num_failures"] for e in entries)
 
 
-def test_lab_up_writes_an_inventory_for_the_sudo_user_and_the_data_network(lab):
+def test_lab_up_writes_an_inventory_for_the_sudo_user_and_the_data_network(shared_lab):
+    lab = shared_lab
     text = lab.config.inventory_path.read_text()
     for group in ("redis", "app", "locust_master", "locust_workers", "monitoring"):
         assert f"  {group}:" in text
@@ -88,19 +90,21 @@ def test_lab_up_writes_an_inventory_for_the_sudo_user_and_the_data_network(lab):
         assert re.search(row, status.stdout, re.MULTILINE), status.stdout
 
 
-def test_hosts_run_the_debian_release_they_were_given(lab):
+def test_hosts_run_the_debian_release_they_were_given(shared_lab):
+    lab = shared_lab
     for host, codename in (("app", "trixie"), ("loadgen", "bookworm")):
         release = lab.ssh(host, ". /etc/os-release; echo $VERSION_CODENAME").stdout.strip()
         assert release == codename
 
 
-def test_ansible_connects_as_the_unprivileged_user(lab):
+def test_ansible_connects_as_the_unprivileged_user(shared_lab):
+    lab = shared_lab
     argv = [str(BIN / "ansible"), "all", "-i", str(lab.config.inventory_dir), "-o"]
     who = subprocess.run([*argv, "-m", "ansible.builtin.command", "-a", "id -un"],
-                         capture_output=True, text=True, timeout=120)  # fmt: skip
+                         capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)  # fmt: skip
     assert who.stdout.count("| CHANGED | rc=0 | (stdout) rig") == len(SHARED_HOSTS), who.stdout
     root = subprocess.run([*argv, "-b", "-m", "ansible.builtin.command", "-a", "id -un"],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+                          capture_output=True, text=True, timeout=120, cwd=REPO_ROOT)  # fmt: skip
     assert root.stdout.count("(stdout) root") == len(SHARED_HOSTS), root.stdout
 
 
