@@ -19,6 +19,9 @@ DEFAULT_SEED = 42
 POOL_SIZE = 32
 # Target serialized sizes in bytes; "small" matches the seed's add_random_small_json.
 SIZES = {"small": 200, "15k": 15_000, "100k": 100_000}
+DEFAULT_SIZE = "15k"
+# Documents seed-000000... that read and update tasks address, unless a scenario says otherwise.
+DEFAULT_SEED_COUNT = 1000
 TYPES = ["fire", "water", "grass", "electric", "psychic", "ice", "dragon", "dark", "fairy"]
 STAT_NAMES = ["hp", "attack", "defense", "sp_attack", "sp_defense", "speed"]
 # The nested fields the read/update tasks address; every document of every size has them.

@@ -17,14 +17,14 @@ def add_workload_arguments(parser) -> None:
     group.add_argument(
         "--doc-size",
         choices=sorted(documents.SIZES),
-        default="15k",
+        default=documents.DEFAULT_SIZE,
         env_var="LOCUST_DOC_SIZE",
         help="size of the documents the add and seed steps send (default 15k)",
     )
     group.add_argument(
         "--seed-count",
         type=int,
-        default=1000,
+        default=documents.DEFAULT_SEED_COUNT,
         env_var="LOCUST_SEED_COUNT",
         help="documents seed-000000... that read/update tasks address (default 1000)",
     )
@@ -72,8 +72,8 @@ def add_workload_arguments(parser) -> None:
 class Workload:
     """What the tasks need from the options, read once per test instead of once per request."""
 
-    doc_size: str = "15k"
-    seed_count: int = 1000
+    doc_size: str = documents.DEFAULT_SIZE
+    seed_count: int = documents.DEFAULT_SEED_COUNT
     doc_pool: int = DEFAULT_DOC_POOL
     wait_min: float = 0.0
     wait_max: float = 0.0
@@ -85,8 +85,10 @@ class Workload:
             return cls()
         wait_min = float(getattr(options, "wait_min", 0.0) or 0.0)
         return cls(
-            doc_size=documents.check_size(getattr(options, "doc_size", "15k") or "15k"),
-            seed_count=max(0, int(getattr(options, "seed_count", 1000))),
+            doc_size=documents.check_size(
+                getattr(options, "doc_size", None) or documents.DEFAULT_SIZE
+            ),
+            seed_count=max(0, int(getattr(options, "seed_count", documents.DEFAULT_SEED_COUNT))),
             doc_pool=max(0, int(getattr(options, "doc_pool", DEFAULT_DOC_POOL))),
             wait_min=wait_min,
             wait_max=max(wait_min, float(getattr(options, "wait_max", 0.0) or 0.0)),

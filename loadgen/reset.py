@@ -1,10 +1,11 @@
 """Deletes the rig's own keys (SCAN MATCH <prefix>* + UNLINK in batches), never anything else."""
 
 import re
+from urllib.parse import urlsplit, urlunsplit
 
 import redis
 
-from rig.errors import RigError
+from rundir.errors import RigError
 
 BATCH = 1000
 
@@ -14,6 +15,19 @@ def match_pattern(prefix: str) -> str:
     if not prefix:
         raise RigError("refusing to reset with an empty prefix: that would delete every key")
     return re.sub(r"([*?\[\]\\])", r"\\\1", prefix) + "*"
+
+
+def shown_url(redis_url: str) -> str:
+    """The URL as it may appear in messages and logs: its password replaced by ***."""
+    try:
+        parts = urlsplit(redis_url)
+        if parts.password is None:
+            return redis_url
+    except ValueError:
+        return "the Redis URL"
+    user = parts.username or ""
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 def reset(redis_url: str, prefix: str = "rig:", batch: int = BATCH) -> int:
@@ -34,5 +48,6 @@ def reset(redis_url: str, prefix: str = "rig:", batch: int = BATCH) -> int:
             deleted += client.unlink(*pending)
         client.close()
     except (redis.RedisError, ValueError) as exc:
-        raise RigError(f"reset of {redis_url}: {exc}") from exc
+        message = str(exc).replace(redis_url, shown_url(redis_url))
+        raise RigError(f"reset of {shown_url(redis_url)}: {message}") from None
     return deleted

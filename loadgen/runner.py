@@ -10,20 +10,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from loadgen.runner_files import (  # noqa: F401  (re-exported for callers)
-    CAPACITY_RESULT,
-    CSV_PREFIX,
-    FAILURES_CSV,
-    HISTORY_CSV,
-    HTML_REPORT,
-    JSON_STATS,
-    JSON_STATS_ARG,
-    SLO_VERDICT,
-    STATS_CSV,
-)
-from rig.errors import RigError
-from rig.paths import LOADGEN_DIR, REPO_ROOT, SCENARIOS_DIR
+from rundir.errors import RigError
+from rundir.files import CSV_PREFIX, HTML_REPORT, JSON_STATS_ARG
 
+# The checkout (or the release directory on a load generator) that holds loadgen/.
+LOADGEN_DIR = Path(__file__).resolve().parent
+REPO_ROOT = LOADGEN_DIR.parent
+SCENARIOS_DIR = LOADGEN_DIR / "scenarios"
 LOCUSTFILE = LOADGEN_DIR / "locustfile.py"
 DEFAULT_PROMETHEUS_PORT = 9646
 DEFAULT_MASTER_PORT = 5557

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import requests
 
 from loadgen import documents
-from rig.errors import RigError
+from rundir.errors import RigError
 
 KINDS = ("json", "string")
 

@@ -1,4 +1,4 @@
-"""Builds one run's report: metrics.json, charts/*.png, summary.md, verdicts, index.md."""
+"""Builds one run's report: metrics.json, charts/*.png, summary.md, report.json, index.md."""
 
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,13 +74,12 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
     summary = run.path / run_dir.SUMMARY_MD
     summary.write_text(text, encoding="utf-8")
 
-    info = dict(run.info)
-    info["report"] = {
-        "slo": slo,
-        "validity": validity,
+    # The report's own file: run.json is its input and stays as the run's writer left it.
+    run.report = {
+        **verdicts,
         "figures": current,
         "regressions": [c.metric.key for c in comparisons if c.status == "REGRESSION"],
     }
-    run_dir.write_json(run.path / run_dir.RUN_JSON, info)
+    run_dir.write_json(run.path / run_dir.REPORT_JSON, run.report)
     index = history.write_index(results_dir)
     return Report(summary, index, verdicts, missing)

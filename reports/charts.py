@@ -1,6 +1,5 @@
 """PNG charts of a run with matplotlib (Agg backend: no display needed)."""
 
-import itertools
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,9 +10,10 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
+from rundir import rates
+
 SIZE = (9, 3.6)
 DPI = 100
-REPORT_SECONDS = 3  # Locust's WORKER_REPORT_INTERVAL: a master's counts move that often
 
 
 def _float(value: str | None) -> float | None:
@@ -56,15 +56,11 @@ def _history_series(rows: list[dict[str, str]], column: str) -> tuple[list, list
 
 
 def count_rates(rows: list[dict[str, str]]) -> tuple[list[float], list[float], list[float]]:
-    """Requests and failures per second from the history's cumulative counts.
+    """Requests and failures per second from the history's cumulative counts (rundir.rates).
 
     Returns (times, requests/s, failures/s) for steps-post drawing: value i holds from
-    times[i] to times[i + 1]. Locust's own "Requests/s" column is a 10-second average that
-    lags by 2-3 s and reads 0 for the first seconds of load; and on a master the counts move
-    only when worker reports arrive (every 3 s each). So the rate is taken over stretches of
-    at least 3 s between changes of the count, from the last second without users (the
-    load's start).
-    Empty when the history lacks the count columns.
+    times[i] to times[i + 1]; the first stretch starts at the last second without users (the
+    load's start). Empty when the history lacks the count columns.
     """
     samples = []
     for row in rows:
@@ -72,32 +68,18 @@ def count_rates(rows: list[dict[str, str]]) -> tuple[list[float], list[float], l
         count = _float(row.get("Total Request Count"))
         if t is None or count is None:
             return [], [], []
-        samples.append((t, count, _float(row.get("Total Failure Count")) or 0.0, row))
-    busy = [i for i, s in enumerate(samples) if s[3].get("User Count") not in ("0", "", None)]
+        samples.append((t, count, _float(row.get("Total Failure Count")) or 0.0))
+    busy = [i for i, row in enumerate(rows) if row.get("User Count") not in ("0", "", None)]
     if not busy:
         return [], [], []
-    changes = [samples[max(busy[0] - 1, 0)]]
-    for sample in samples[busy[0] :]:
-        if sample[1] != changes[-1][1] and sample[0] > changes[-1][0]:
-            changes.append(sample)
-    # Stretches of a report interval at least, so that workers reporting at different
-    # moments each count once in every stretch (the last one may be shorter).
-    bounds = changes[:1]
-    for change in changes[1:]:
-        if change[0] - bounds[-1][0] >= REPORT_SECONDS:
-            bounds.append(change)
-    if bounds[-1] is not changes[-1]:
-        bounds.append(changes[-1])
-    changes = bounds
-    times, requests, failures = [], [], []
-    for (t0, r0, f0, _), (t1, r1, f1, _) in itertools.pairwise(changes):
-        times.append(t0)
-        requests.append((r1 - r0) / (t1 - t0))
-        failures.append(max(f1 - f0, 0.0) / (t1 - t0))
-    if times:  # the last stretch ends at the last change
-        times.append(changes[-1][0])
-        requests.append(requests[-1])
-        failures.append(failures[-1])
+    stretches = rates.count_rates(samples[max(busy[0] - 1, 0) :])
+    if not stretches:
+        return [], [], []
+    # The last stretch's value holds until its end, where the steps end.
+    last = stretches[-1]
+    times = [s.start for s in stretches] + [last.end]
+    requests = [s.requests_per_s for s in stretches] + [last.requests_per_s]
+    failures = [s.failures_per_s for s in stretches] + [last.failures_per_s]
     return times, requests, failures
 
 

@@ -43,7 +43,8 @@ def index_rows(results_dir: Path) -> list[dict]:
     rows = []
     for run in reversed(runs_in(results_dir)):
         figs = figures.key_figures(run)
-        report = run.info.get("report") or {}
+        # Run directories reported before report.json existed keep it inside run.json.
+        report = run.report or run.info.get("report") or {}
         link = f"{run.path.name}/{run_dir.SUMMARY_MD}"
         rows.append(
             {

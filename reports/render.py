@@ -7,6 +7,7 @@ import jinja2
 
 from reports import compare, figures, resources
 from reports.run_dir import TABLE_COLUMNS, Run
+from rundir.fingerprint import module_version
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("reports", "templates"),
@@ -201,18 +202,6 @@ def key_figures_line(values: dict) -> str:
         f"{compare.format_value(by_key['fail_ratio'], values['fail_ratio'])} failed",
     ]
     return ", ".join(parts)
-
-
-def module_version(value) -> str:
-    """A Redis module's version as MODULE LIST gives it (20803) in dotted form (2.8.3).
-
-    Modules encode major * 10000 + minor * 100 + patch; anything else is returned as is.
-    """
-    text = str(value).strip()
-    if not text.isdigit():
-        return text
-    major, rest = divmod(int(text), 10000)
-    return f"{major}.{rest // 100}.{rest % 100}"
 
 
 def environment_rows(run: Run) -> list[tuple[str, str]]:

@@ -1,10 +1,10 @@
 """Verdicts of a run: PASS/FAIL from the SLO gates, VALID/SUSPECT from how far to trust it."""
 
 from reports.run_dir import SLO_FILES, Run
+from rundir.outcome import saturation_threshold
 
 MAX_FAIL_RATIO = 0.01  # more failures than this: the figures measure errors, not the service
 MIN_REQUESTS = 1000  # fewer requests than this: percentiles are too coarse to compare
-SATURATED_CPU_PCT = 90.0  # a Locust worker this busy slows the load down itself
 
 
 def slo_verdict(run: Run) -> tuple[str, list[str]]:
@@ -47,12 +47,13 @@ def validity(
     if ratio is not None and ratio > MAX_FAIL_RATIO:
         reasons.append(f"{ratio * 100:.2f} % of requests failed (more than {MAX_FAIL_RATIO:.0%})")
     guard = (run.slo or {}).get("load_generator") or {}
+    limit = saturation_threshold(run.slo)  # the guard's own limit, as its verdict file says
     if guard.get("flagged"):
         busy = ", ".join(sorted(guard.get("saturated") or {})) or "a worker"
         reasons.append(f"the load generator was saturated ({busy} above its CPU limit)")
-    elif busiest_worker_cpu is not None and busiest_worker_cpu >= SATURATED_CPU_PCT:
+    elif busiest_worker_cpu is not None and busiest_worker_cpu >= limit:
         reasons.append(
             f"the busiest Locust worker averaged {busiest_worker_cpu:.0f} % CPU (limit "
-            f"{SATURATED_CPU_PCT:.0f} %): the load generator may have been the bottleneck"
+            f"{limit:g} %): the load generator may have been the bottleneck"
         )
     return ("SUSPECT" if reasons else "VALID"), reasons

@@ -1,11 +1,10 @@
-"""Where the checkout's parts live, so commands work from any working directory."""
+"""Where the checkout's parts live, so commands work from any working directory.
+
+The load generator's own paths are loadgen.runner's (it runs without rig on its hosts).
+"""
 
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-APP_DIR = REPO_ROOT / "app"
-LOADGEN_DIR = REPO_ROOT / "loadgen"
-SCENARIOS_DIR = LOADGEN_DIR / "scenarios"
-REPORTS_DIR = REPO_ROOT / "reports"
 DEFAULT_RESULTS_DIR = REPO_ROOT / "results"
-GUNICORN_CONF = APP_DIR / "gunicorn.conf.py"
+GUNICORN_CONF = REPO_ROOT / "app" / "gunicorn.conf.py"

@@ -44,14 +44,21 @@ def start(
     settings: dict[str, str] | None = None,
     log_path: Path | None = None,
     timeout: float = 30.0,
+    name: str | None = None,
+    ready_path: str = "/healthz",
 ) -> RunningApi:
-    """Start Gunicorn and wait until /healthz answers; `settings` are extra RIG_* variables."""
+    """Start Gunicorn and wait until `ready_path` answers; `settings` are extra RIG_* variables.
+
+    `name` becomes Gunicorn's --name (its processes' title), so process-exporter can tell
+    this API from others on the box.
+    """
     port = port or free_port()
     env = gunicorn_env(redis_url, f"127.0.0.1:{port}", settings)
-    process = processes.spawn(gunicorn_argv(), env=env, log_path=log_path, cwd=REPO_ROOT)
+    argv = [*gunicorn_argv(), *(["--name", name] if name else [])]
+    process = processes.spawn(argv, env=env, log_path=log_path, cwd=REPO_ROOT)
     try:
         wait_until(
-            lambda: http_ok(f"http://127.0.0.1:{port}/healthz"),
+            lambda: http_ok(f"http://127.0.0.1:{port}{ready_path}"),
             timeout,
             f"the API (gunicorn on port {port})",
             alive=lambda: process.poll() is None,

@@ -143,7 +143,7 @@ SHARED_HOSTS = ("app", "loadgen", "monitor")
 SHARED_RELEASES = "app=trixie"
 # What the app and locust roles deploy; a frozen copy keeps every site.yml run of the session
 # on the same code while the working tree changes underneath.
-SOURCE_PATHS = ("pyproject.toml", "app", "loadgen", "rig")
+SOURCE_PATHS = ("pyproject.toml", "app", "loadgen", "rundir")
 
 
 @dataclass

@@ -1,6 +1,9 @@
-"""The Ansible content without hosts: ansible-lint, yamllint, --syntax-check, role interfaces.
+"""The Ansible content without lab hosts: lint, syntax, role interfaces, the scrape
+configuration generated from the example inventory, the refusals (no Redis password,
+Grafana's default password, a cAdvisor binary with the wrong sha256), the packages each
+deployed role installs, and the _release role deploying on this box.
 
-The fast suite: no lab hosts needed. The lab-in-a-box run is in test_lab_e2e.py.
+The lab-in-a-box runs are in test_lab_e2e.py and test_lab_monitoring.py.
 """
 
 import ast
@@ -16,26 +19,39 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from rig.paths import REPO_ROOT
+from tests.support import require_binary
 
 BIN = Path(sys.executable).parent
-OWN_ROLES = ["common", "redis", "app", "locust"]
-PLAYBOOKS = [
-    "site.yml",
-    "playbooks/preflight.yml",
-    "playbooks/redis.yml",
-    "playbooks/app.yml",
-    "playbooks/loadgen.yml",
-]
+ROLES = sorted(p.name for p in (REPO_ROOT / "roles").iterdir() if p.is_dir())
+# Roles that run a service: preflight, install, configure.
+SERVICE_ROLES = [r for r in ROLES if r not in ("_release", "benchmark", "report")]
+PLAYBOOKS = ["site.yml", *(f"playbooks/{p.name}" for p in (REPO_ROOT / "playbooks").glob("*.yml"))]
 EXAMPLE_INVENTORY = REPO_ROOT / "inventory" / "lab"
+OUR_PACKAGES = {"app", "loadgen", "rig", "reports", "rundir", "tests"}
 
 
 def run(argv: list[str], timeout: float = 300, **kwargs) -> subprocess.CompletedProcess:
     env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "PY_COLORS": "0", "NO_COLOR": "1"}
+    env["ANSIBLE_ROLES_PATH"] = str(REPO_ROOT / "roles")
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env.update(kwargs.pop("env", {}))
     return subprocess.run(
         argv, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout, env=env, **kwargs
     )
+
+
+def local_play(tmp_path: Path, play: dict, extra: list[str] = ()) -> subprocess.CompletedProcess:
+    """Run one play connected locally, with this venv's Python on the controller side."""
+    path = tmp_path / "play.yml"
+    path.write_text(yaml.safe_dump([play]))
+    argv = [str(BIN / "ansible-playbook"), "-i", str(EXAMPLE_INVENTORY), str(path), "-c", "local"]
+    return run([*argv, "-e", f"ansible_python_interpreter={sys.executable}", *extra])
+
+
+def role_play(tmp_path: Path, role: str, extra: list[str]) -> subprocess.CompletedProcess:
+    """Run `role` on the example inventory's monitor1, facts not gathered."""
+    play = {"hosts": "monitor1", "gather_facts": False, "roles": [{"role": role}]}
+    return local_play(tmp_path, play, extra)
 
 
 def test_yamllint_passes_on_the_repository():
@@ -51,9 +67,8 @@ def test_ansible_lint_production_profile_passes():
 
 @pytest.mark.parametrize("playbook", PLAYBOOKS)
 def test_playbook_syntax_is_valid(playbook):
-    result = run(
-        [str(BIN / "ansible-playbook"), "--syntax-check", "-i", str(EXAMPLE_INVENTORY), playbook]
-    )
+    argv = [str(BIN / "ansible-playbook"), "--syntax-check", "-i", str(EXAMPLE_INVENTORY), playbook]
+    result = run(argv)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -67,6 +82,7 @@ def test_site_yml_only_imports_the_tier_playbooks():
         "playbooks/app.yml",
         "playbooks/loadgen.yml",
     ]
+    assert "playbooks/monitoring.yml" in imported
 
 
 def test_example_inventory_has_every_group_the_playbooks_use():
@@ -77,19 +93,22 @@ def test_example_inventory_has_every_group_the_playbooks_use():
         assert groups[group]["hosts"], f"group {group} has no host in {EXAMPLE_INVENTORY}"
 
 
-@pytest.mark.parametrize("role", OWN_ROLES)
+@pytest.mark.parametrize("role", ROLES)
 def test_every_role_variable_is_documented_in_argument_specs(role):
+    """Every default documented, every optional option defaulted, names role-prefixed."""
     role_dir = REPO_ROOT / "roles" / role
     defaults = yaml.safe_load((role_dir / "defaults" / "main.yml").read_text()) or {}
     specs = yaml.safe_load((role_dir / "meta" / "argument_specs.yml").read_text())
     options = specs["argument_specs"]["main"]["options"]
-    assert sorted(set(defaults) - set(options)) == []
-    assert all(name.startswith(f"{role}_") for name in defaults), "variables are role-prefixed"
-    assert all(opt.get("description") for opt in options.values())
+    required = {name for name, option in options.items() if option.get("required")}
+    assert sorted(set(defaults) - set(options)) == [], "undocumented variables"
+    assert sorted(set(options) - set(defaults) - required) == [], "options without a default"
+    assert all(name.startswith(f"{role}_") for name in options), "variables are role-prefixed"
+    assert all(option.get("description") for option in options.values())
 
 
-@pytest.mark.parametrize("role", OWN_ROLES)
-def test_role_tasks_are_split_into_preflight_install_configure(role):
+@pytest.mark.parametrize("role", SERVICE_ROLES)
+def test_service_roles_are_split_into_preflight_install_configure(role):
     tasks = {p.name for p in (REPO_ROOT / "roles" / role / "tasks").glob("*.yml")}
     assert {"main.yml", "preflight.yml", "install.yml", "configure.yml"} <= tasks
 
@@ -129,17 +148,62 @@ def test_redis_role_refuses_to_run_without_a_password(tmp_path):
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
 
 
-def _third_party_imports(folder: Path) -> set[str]:
-    """Top-level modules imported by the code in `folder` that are neither stdlib nor ours."""
+def test_scrape_config_is_generated_from_the_example_inventory_and_valid(tmp_path):
+    promtool = require_binary("promtool", "prometheus")
+    dest = tmp_path / "prometheus.yml"
+    argv = [str(BIN / "ansible"), "monitor1", "-i", str(EXAMPLE_INVENTORY), "-c", "local"]
+    argv += ["-m", "ansible.builtin.template"]
+    argv += ["-a", f"src=roles/prometheus/templates/prometheus.yml.j2 dest={dest} mode=0644"]
+    argv += ["-e", "@roles/prometheus/defaults/main.yml"]
+    argv += ["-e", f"ansible_python_interpreter={sys.executable}"]
+    result = run(argv)
+    assert result.returncode == 0, result.stdout + result.stderr
+    check = subprocess.run([promtool, "check", "config", str(dest)], capture_output=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+    jobs = {j["job_name"]: j for j in yaml.safe_load(dest.read_text())["scrape_configs"]}
+    # cAdvisor is optional and off in the example lab: no job scrapes it.
+    assert set(jobs) == {"prometheus", "node", "process", "redis", "app", "locust"}
+
+    def targets(job: str) -> dict[str, str]:
+        return {c["labels"]["instance"]: c["targets"][0] for c in jobs[job]["static_configs"]}
+
+    # Scrapes travel on the data network (rig_data_address), not the management one.
+    assert targets("node") == {
+        "app1": "198.51.100.10:9100",
+        "loadgen1": "198.51.100.20:9100",
+        "loadgen2": "198.51.100.21:9100",
+        "monitor1": "198.51.100.30:9100",
+    }
+    assert targets("redis") == {"app1": "198.51.100.10:9121"}
+    assert targets("app") == {"app1": "198.51.100.10:8000"}
+    assert targets("locust") == {"loadgen1": "198.51.100.20:9646"}
+
+
+def test_grafana_refuses_the_default_admin_password(tmp_path):
+    result = role_play(tmp_path, "grafana", ["-e", "grafana_admin_password=admin"])
+    assert result.returncode != 0
+    assert "Set grafana_admin_password" in result.stdout
+
+
+def test_cadvisor_refuses_a_local_binary_with_another_sha256(tmp_path):
+    binary = tmp_path / "cadvisor"
+    binary.write_bytes(b"not the pinned cAdvisor release\n")
+    result = role_play(tmp_path, "cadvisor", ["-e", f"cadvisor_local_binary={binary}"])
+    assert result.returncode != 0
+    assert "is missing or its sha256 is not cadvisor_binary_sha256" in result.stdout
+
+
+def _third_party_imports(paths: list[Path]) -> set[str]:
+    """Top-level modules imported by the code under `paths` that are neither stdlib nor ours."""
     names = set()
-    for path in folder.rglob("*.py"):
+    for path in (p for root in paths for p in ([root] if root.is_file() else root.rglob("*.py"))):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names.update(alias.name.split(".")[0] for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 names.add(node.module.split(".")[0])
-    ours = {"app", "loadgen", "rig", "reports", "tests"}
-    return {n for n in names if n not in sys.stdlib_module_names and n not in ours}
+    return {n for n in names if n not in sys.stdlib_module_names and n not in OUR_PACKAGES}
 
 
 def _with_dependencies(packages: list[str]) -> set[str]:
@@ -153,7 +217,7 @@ def _with_dependencies(packages: list[str]) -> set[str]:
         try:
             requirements = importlib.metadata.requires(name) or []
         except importlib.metadata.PackageNotFoundError:
-            continue  # the role's preflight refuses packages without a pin anyway
+            continue  # the _release role's preflight refuses packages without a pin anyway
         for requirement in requirements:
             parsed = Requirement(requirement)
             if parsed.marker is None or parsed.marker.evaluate({"extra": ""}):
@@ -161,56 +225,50 @@ def _with_dependencies(packages: list[str]) -> set[str]:
     return seen
 
 
-@pytest.mark.parametrize(
-    ("role", "variable", "folder"),
-    [("app", "app_python_packages", "app"), ("locust", "locust_python_packages", "loadgen")],
-)
-def test_role_installs_every_package_its_code_imports(role, variable, folder):
-    listed = yaml.safe_load((REPO_ROOT / "roles" / role / "defaults" / "main.yml").read_text())
-    installed = _with_dependencies(listed[variable])
+@pytest.mark.parametrize("role", ["app", "locust"])
+def test_role_installs_every_package_the_code_it_ships_imports(role):
+    defaults = yaml.safe_load((REPO_ROOT / "roles" / role / "defaults" / "main.yml").read_text())
+    installed = _with_dependencies(defaults[f"{role}_python_packages"])
+    shipped = [REPO_ROOT / path for path in defaults[f"{role}_source_paths"]]
     distributions = importlib.metadata.packages_distributions()
     missing = {
         module: distributions.get(module, [module])
-        for module in _third_party_imports(REPO_ROOT / folder)
+        for module in _third_party_imports(shipped)
         if not {canonicalize_name(d) for d in distributions.get(module, [module])} & installed
     }
-    assert missing == {}, f"add to {variable} in roles/{role}/defaults/main.yml"
+    assert missing == {}, f"add to {role}_python_packages in roles/{role}/defaults/main.yml"
 
 
-def _own_imports(path: Path, package: str) -> set[str]:
-    modules = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            modules.update(a.name for a in node.names if a.name.split(".")[0] == package)
-        elif (
-            isinstance(node, ast.ImportFrom)
-            and node.level == 0
-            and (node.module or "").split(".")[0] == package
-        ):
-            modules.add(node.module)
-    return modules
-
-
-def test_locust_role_deploys_every_rig_module_the_load_generator_imports():
-    defaults = yaml.safe_load((REPO_ROOT / "roles/locust/defaults/main.yml").read_text())
-    deployed = [REPO_ROOT / p for p in defaults["locust_source_paths"]]
-
-    def is_deployed(path: Path) -> bool:
-        return any(path == d or d in path.parents for d in deployed)
-
-    todo = list((REPO_ROOT / "loadgen").rglob("*.py"))
-    seen: set[Path] = set()
-    while todo:
-        path = todo.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        for module in _own_imports(path, "rig"):
-            parts = module.split(".")
-            candidates = [REPO_ROOT.joinpath(*parts).with_suffix(".py")]
-            candidates.append(REPO_ROOT.joinpath(*parts, "__init__.py"))
-            target = next((c for c in candidates if c.exists()), None)
-            assert target is not None, f"{path} imports {module}, which does not exist"
-            assert is_deployed(target), f"{path} imports {module}: add it to locust_source_paths"
-            todo.append(target)
-            todo.append(REPO_ROOT / "rig" / "__init__.py")
+def test_release_role_deploys_once_per_code_and_keeps_the_newest(tmp_path):
+    """_release on this box: a new release per code change, none for a rerun, old ones pruned."""
+    source, base = tmp_path / "checkout", tmp_path / "base"
+    (source / "pkg").mkdir(parents=True)
+    (source / "pyproject.toml").write_text('dependencies = ["packaging==26.4"]\n')
+    release = {
+        "_release_title": "the test code",
+        "_release_base_dir": str(base),
+        "_release_current_dir": str(base / "current"),
+        "_release_venv": str(base / "venv"),
+        "_release_version": "1.0",
+        "_release_source_dir": str(source),
+        "_release_source_paths": ["pkg"],
+        "_release_packages": ["packaging"],
+        "_release_keep": 1,
+        "_release_notify": ["Note the new release"],
+    }
+    task = {"ansible.builtin.include_role": {"name": "_release"}, "vars": release}
+    handler = {"name": "Note the new release", "ansible.builtin.debug": {"msg": "NEW RELEASE"}}
+    play = {"hosts": "localhost", "gather_facts": False, "tasks": [task], "handlers": [handler]}
+    recaps = []
+    for code in ("x = 1\n", "x = 1\n", "x = 2\n"):
+        (source / "pkg" / "__init__.py").write_text(code)
+        result = local_play(tmp_path, play, ["-i", "localhost,"])
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        recaps.append(result.stdout)
+    assert "NEW RELEASE" in recaps[0] and "changed=0" in recaps[1].split("PLAY RECAP")[1]
+    assert "NEW RELEASE" not in recaps[1] and "NEW RELEASE" in recaps[2]
+    releases = list((base / "releases").iterdir())
+    assert len(releases) == 1 and (base / "current").resolve() == releases[0]
+    assert (releases[0] / "pkg" / "__init__.py").read_text() == "x = 2\n"
+    assert (releases[0] / "requirements.txt").read_text().splitlines()[-1] == "packaging==26.4"
+    assert (base / "venv" / "bin" / "python").exists()

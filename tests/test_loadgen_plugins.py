@@ -15,6 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from loadgen import runner
 from rig.ports import free_port
+from rundir.files import HISTORY_CSV
+from rundir.history import read_history
 from tests import loadgen_support as lg
 
 
@@ -90,19 +92,21 @@ def test_capacity_search_stops_at_the_step_that_breaks_a_gate(start_api, tmp_pat
     ]  # fmt: skip
     argv = runner.master_argv("capacity", slow.url, run_dir, 0, extra=extra)
     log = tmp_path / "locust.log"
-    started = time.monotonic()
     assert lg.run(argv, log, tmp_path, 90) == 0, lg.tail(log)
     result = lg.read_json(run_dir / "locust_capacity.json")
     assert result["finished"] and result["reason"] == "a gate broke", result
-    broke = result["broke"]
+    broke, steps = result["broke"], result["steps"]
     assert broke["missed"] == ["p95_ms"] and broke["p95_ms"] > 25
     assert broke["users"] < 91 and broke["requests"] > 0
-    assert result["steps"][-1] == broke and all(s["held"] for s in result["steps"][:-1])
-    if result["last_held"] is not None:
-        held = result["last_held"]
-        assert held["users"] == broke["users"] - 15 and held["p95_ms"] <= 25 and held["rps"] > 0
-    # It stopped at the broken step instead of running every step up to 91 users.
-    assert time.monotonic() - started < 3 * 7
+    # Steps of 15 users from 1, each held but the last; the last held one is the one before.
+    assert [s["users"] for s in steps] == list(range(1, broke["users"] + 1, 15))
+    assert steps[-1] == broke
+    assert all(s["held"] and s["p95_ms"] <= 25 and s["rps"] > 0 for s in steps[:-1])
+    assert result["last_held"] == (steps[-2] if len(steps) > 1 else None)
+    # It stopped at the broken step: no user beyond it ever ran.
+    history = read_history(run_dir / HISTORY_CSV)
+    users = [int(r["User Count"]) for r in history if (r.get("User Count") or "").isdigit()]
+    assert max(users) == broke["users"]
     verdict = lg.read_json(run_dir / "locust_slo.json")
     assert verdict["enforced"] is False  # a capacity search breaks a gate on purpose
 

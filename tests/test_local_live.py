@@ -156,7 +156,8 @@ def test_rig_local_without_prometheus_samples_with_psutil(tmp_path):
     assert watched.leftovers() == []
 
 
-def test_ctrl_c_stops_everything_rig_local_started(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_ctrl_c_or_a_stop_signal_stops_everything_rig_local_started(tmp_path, signum):
     watched = Watched("--results-dir", str(tmp_path))
     deadline = time.monotonic() + 120
     # Interrupt once the load is running: the master's log exists and workers were spawned.
@@ -166,7 +167,7 @@ def test_ctrl_c_stops_everything_rig_local_started(tmp_path):
             break
         time.sleep(0.2)
     time.sleep(2)
-    watched.proc.send_signal(signal.SIGINT)
+    watched.proc.send_signal(signum)
     code, out = watched.wait(timeout=120)
     assert code == 130, out
     assert "interrupted" in out

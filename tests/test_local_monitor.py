@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from rig import local_monitor
+from rig.local import monitor as local_monitor
 from rig.ports import free_port, port_is_open
 from tests.support import require_binary
 

@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from rig.local_progress import Progress, RequestRate
+from rig.local.progress import Progress, RequestRate
 
 
 def test_rate_between_worker_reports_is_the_real_rate_from_the_first_report():

@@ -126,9 +126,17 @@ def test_verdicts_come_from_the_slo_file_and_the_figures(results):
     report = build.build(results / RUN_ID)
     assert report.verdicts["slo"] == "FAIL"
     assert report.verdicts["validity"] == "VALID"
-    info = json.loads((results / RUN_ID / "run.json").read_text())
-    assert info["report"]["slo"] == "FAIL"
-    assert set(info["report"]["regressions"]) == {"rps", "p50", "p95", "p99"}
+    written = json.loads((results / RUN_ID / run_dir.REPORT_JSON).read_text())
+    assert written["slo"] == "FAIL" and written["validity"] == "VALID"
+    assert set(written["regressions"]) == {"rps", "p50", "p95", "p99"}
+
+
+def test_the_report_never_edits_run_json(results):
+    path = results / RUN_ID / run_dir.RUN_JSON
+    before = path.read_bytes()
+    build.build(results / RUN_ID)
+    build.build(results / RUN_ID)  # a rebuild reads the same input
+    assert path.read_bytes() == before
 
 
 def test_without_slo_file_and_with_many_failures_the_run_is_suspect(results):

@@ -19,7 +19,7 @@ import gevent
 from locust import events, stats
 from locust.runners import MasterRunner, WorkerRunner
 
-from loadgen import runner_files as files
+from rundir import files
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from loadgen.plugins import outputs, saturation
+from loadgen.runner import DEFAULT_PROMETHEUS_PORT as DEFAULT_PORT
 
 logger = logging.getLogger(__name__)
-DEFAULT_PORT = 9646
 QUANTILES = (0.5, 0.9, 0.95, 0.99)
 
 

@@ -21,6 +21,8 @@ import psutil
 from locust import events
 from locust.runners import MasterRunner, WorkerRunner
 
+from rundir.outcome import SATURATION_CPU_PERCENT
+
 logger = logging.getLogger(__name__)
 SAMPLE_SECONDS = 1.0
 CPU_KEY = "loadgen_cpu_percent"  # in a worker's stats report
@@ -32,9 +34,10 @@ def _arguments(parser) -> None:
     group.add_argument(
         "--saturation-cpu-percent",
         type=float,
-        default=90.0,
+        default=SATURATION_CPU_PERCENT,
         env_var="LOCUST_SATURATION_CPU_PERCENT",
-        help="a load generator above this CPU use is saturated (default 90)",
+        help="a load generator above this CPU use (percent) is saturated "
+        f"(default {SATURATION_CPU_PERCENT:g})",
     )
     group.add_argument(
         "--saturation-seconds",
@@ -49,7 +52,7 @@ def _arguments(parser) -> None:
 class Guard:
     """Per-process CPU history of the load generators and the requests each worker reported."""
 
-    threshold: float = 90.0
+    threshold: float = SATURATION_CPU_PERCENT
     seconds: float = 10.0
     above_since: dict[str, float] = field(default_factory=dict)
     saturated: dict[str, float] = field(default_factory=dict)  # worker -> longest spell, s

@@ -11,7 +11,7 @@ from locust.runners import WorkerRunner
 
 from loadgen import options as _options  # noqa: F401  (registers --seed-count, --doc-size)
 from loadgen import seeding
-from rig.errors import RigError
+from rundir.errors import RigError
 
 logger = logging.getLogger(__name__)
 

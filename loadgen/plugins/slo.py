@@ -2,8 +2,8 @@
 
 At the end of a run the master (or the single process) measures each gate on the whole
 run, writes the verdict beside the CSVs (<csv prefix>_slo.json, or --slo-file) and makes
-the exit code SLO_EXIT_CODE when a gate is missed. The saturation guard's findings and
-the per-worker request counts go into the same file.
+the exit code SLO_FAILED_EXIT (rundir.outcome) when a gate is missed. The saturation
+guard's findings and the per-worker request counts go into the same file.
 """
 
 import json
@@ -17,9 +17,9 @@ from locust import events
 from locust.runners import WorkerRunner
 
 from loadgen.plugins import outputs, saturation
+from rundir.outcome import SLO_FAILED_EXIT
 
 logger = logging.getLogger(__name__)
-SLO_EXIT_CODE = 3
 # option name -> (gate name, unit, higher_is_better)
 GATES = {
     "slo_p95_ms": ("p95_ms", "ms", False),
@@ -140,4 +140,4 @@ def _judge(environment, **_kwargs) -> None:
         with open(path, "w", encoding="utf-8") as file:
             json.dump(verdict, file, indent=2)
     if gates and not passed and enforced:
-        environment.process_exit_code = SLO_EXIT_CODE
+        environment.process_exit_code = SLO_FAILED_EXIT

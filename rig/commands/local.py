@@ -5,7 +5,8 @@ import os
 from pathlib import Path
 
 from loadgen import runner
-from rig import local
+from rig.local import bench
+from rig.local.plan import LocalOptions
 from rig.paths import DEFAULT_RESULTS_DIR
 
 EPILOG = """examples:
@@ -71,7 +72,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    options = local.LocalOptions(
+    options = LocalOptions(
         scenario=args.scenario,
         run_time=args.run_time,
         users=args.users,
@@ -84,6 +85,6 @@ def run(args: argparse.Namespace) -> int:
         threads=args.threads,
         keep_tsdb=args.keep_tsdb,
     )
-    result = local.run(options)
+    result = bench.run(options)
     print(result.summary)
     return result.exit_code

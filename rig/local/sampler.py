@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 import redis
 
-from reports.run_dir import SAMPLES_CSV
+from rundir.files import SAMPLES_CSV
 
 COLUMNS = [
     "time", "host", "cpu_percent", "mem_used_bytes", "mem_total_bytes", "load1",

@@ -7,17 +7,16 @@ from typing import TextIO
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from rundir.rates import REPORT_SECONDS, count_rates
+
 RATE_WINDOW = 10.0  # seconds of request counts kept; no change for this long reads as 0
-REPORT_SECONDS = 3.0  # Locust's WORKER_REPORT_INTERVAL
 
 
 class RequestRate:
-    """Requests per second now, from the master's request counter.
+    """Requests per second now, from the master's request counter (rundir.rates).
 
-    The counter moves only when a worker report arrives (every 3 s per worker), so the rate
-    is taken from the latest change back to the latest one at least a report interval
-    before it: every worker's report is then counted once. Locust's own current RPS is a
-    10-second average that lags by 2-3 s and reads 0 for the first seconds of load.
+    The rate is that of the latest stretch of at least a report interval between changes of
+    the count, the same rule the throughput chart draws with.
     """
 
     def __init__(self, window: float = RATE_WINDOW, span: float = REPORT_SECONDS):
@@ -34,16 +33,12 @@ class RequestRate:
 
     def rate(self, now: float) -> float | None:
         """None until a first report arrived; 0 when the count stood still for a window."""
-        if len(self.changes) < 2:
+        stretches = count_rates(((t, count, 0.0) for t, count in self.changes), self.span)
+        if not stretches:
             return None
-        t1, c1 = self.changes[-1]
-        if now - t1 > self.window:
+        if now - stretches[-1].end > self.window:
             return 0.0
-        t0, c0 = self.changes[0]
-        for t, c in self.changes:
-            if t <= t1 - self.span:
-                t0, c0 = t, c
-        return (c1 - c0) / (t1 - t0)
+        return stretches[-1].requests_per_s
 
 
 class Progress:

@@ -1,0 +1,1 @@
+"""`rig local`: the whole bench on one box (bench.py), its run directory (results.py)."""

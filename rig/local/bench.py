@@ -1,0 +1,246 @@
+"""`rig local`: the whole bench on one box, then its report; stops all it started, come what may."""
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from loadgen import runner
+from rig import processes, redis_server, serve
+from rig.errors import RigError
+from rig.local import monitor, results, sampler
+from rig.local.plan import LocalOptions, Plan, plan
+from rig.local.progress import Progress
+from rig.paths import REPO_ROOT
+from rig.ports import free_port
+from rundir.files import STATS_CSV
+
+# Beyond --run-time: worker start-up, seeding before the clock starts, stopping users.
+GRACE_SECONDS = 180
+NO_RUN_TIME_LIMIT = 3600  # shape-driven scenarios (no run-time) end themselves; bound them anyway
+API_START_SECONDS = 60
+# Ctrl-C raises KeyboardInterrupt by itself; these unwind the same way, so every started
+# process is stopped (systemd and CI time-outs send SIGTERM, a closed terminal SIGHUP).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    return env
+
+
+def run(opts: LocalOptions, out: TextIO = sys.stdout) -> results.LocalResult:
+    """Run the bench and build the report; RigError for anything the user can fix."""
+    the_plan = plan(opts)
+    the_plan.logs.mkdir(parents=True)
+
+    def _unwind(_signum, _frame):
+        raise KeyboardInterrupt
+
+    previous = {signum: signal.signal(signum, _unwind) for signum in STOP_SIGNALS}
+    try:
+        with contextlib.ExitStack() as stack:
+            return _Bench(the_plan, out, stack).run()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if not opts.keep_tsdb:
+            shutil.rmtree(the_plan.work / "tsdb", ignore_errors=True)
+
+
+class _Bench:
+    """One run's processes; each one started registers its stop on the exit stack at once."""
+
+    def __init__(self, the_plan: Plan, out: TextIO, stack: contextlib.ExitStack):
+        self.plan = the_plan
+        self.opts = the_plan.opts
+        self.out = out
+        self.stack = stack
+        self.master: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+        self.monitoring: monitor.Monitoring | None = None
+        self.sampler: sampler.Sampler | None = None
+        self.locust_metrics_port = free_port()
+        self.master_port = free_port()
+
+    def say(self, line: str) -> None:
+        self.out.write(line + "\n")
+        self.out.flush()
+
+    def run(self) -> results.LocalResult:
+        p = self.plan
+        self.say(f"run {p.run_id}: results in {p.path}")
+        self.db = redis_server.start(log_path=p.logs / "redis.log")
+        self.stack.callback(self.db.stop)
+        self.api_name = f"rig-api-{p.run_id}"
+        self.api = self._start_api()
+        self.stack.callback(self.api.stop)
+        self.say(f"Redis {self.db.url} ({self.db.binary.name}), API {self.api.url}")
+        self.stack.callback(self._stop_locust)
+        self._start_monitoring()
+        launched, finished = self._run_locust()
+        incidents = self._incidents()
+        for line in incidents:
+            self.say(f"note: {line}")
+        if self.monitoring:
+            time.sleep(self.monitoring.scrape_interval + 1)  # the scrape covering the last second
+        if self.sampler:
+            self.sampler.stop()
+        result = results.finish(
+            p,
+            launched,
+            finished,
+            target=self.api.url,
+            redis_url=self.db.url,
+            locust_exit_code=self.master.returncode if self.master else None,
+            monitoring=self._monitoring_facts(),
+            prometheus_url=self.monitoring.url if self.monitoring else None,
+            incidents=incidents,
+        )
+        verdicts = result.verdicts
+        reasons = "".join(f"\n  suspect: {r}" for r in verdicts["validity_reasons"])
+        self.say(f"SLO {verdicts['slo']}, run {verdicts['validity']}{reasons}")
+        return result
+
+    def _start_api(self) -> serve.RunningApi:
+        """Gunicorn as `rig serve` runs it, named so process-exporter can tell it apart."""
+        log = self.plan.logs / "api.log"
+        settings = {
+            "RIG_WORKER_CLASS": self.opts.worker_class,
+            "RIG_WORKERS": str(self.opts.app_workers),
+            "RIG_THREADS": str(self.opts.threads),
+        }
+        try:
+            return serve.start(
+                self.db.url,
+                settings=settings,
+                log_path=log,
+                timeout=API_START_SECONDS,
+                name=self.api_name,
+                ready_path="/readyz",  # Redis reachable and its JSON module loaded
+            )
+        except (RuntimeError, TimeoutError) as exc:
+            raise RigError(f"{exc}; see {log}") from None
+
+    def _start_monitoring(self) -> None:
+        absent = monitor.missing_binaries()
+        if self.opts.prometheus and not absent:
+            groups = monitor.ProcessGroups(self.api_name, self.db.port, self.master_port)
+            self.monitoring = monitor.start(
+                self.plan.work,
+                self.plan.logs,
+                self.db.url,
+                f"127.0.0.1:{self.api.port}",
+                f"127.0.0.1:{self.locust_metrics_port}",
+                groups,
+            )
+            self.stack.callback(self.monitoring.stop)
+            targets = ", ".join(self.monitoring.targets)
+            self.say(f"Prometheus {self.monitoring.url} scraping {targets}")
+            for name in self.monitoring.missing:
+                self.say(f"note: {name} is not installed; its figures will be missing")
+            return
+        why = (
+            "--no-prometheus" if not self.opts.prometheus else "not installed: " + ", ".join(absent)
+        )
+        self.say(f"no Prometheus ({why}): sampling host and processes with psutil")
+        self.sampler = sampler.Sampler(
+            self.plan.path,
+            groups={
+                "api": lambda: [self.api.process.pid],
+                "redis": lambda: [self.db.process.pid],
+                "locust": lambda: [p.pid for p in [self.master, *self.workers] if p],
+            },
+            workers=lambda: [p.pid for p in self.workers],
+            redis_url=self.db.url,
+        )
+        self.sampler.start()
+        self.stack.callback(self.sampler.stop)
+
+    def _monitoring_facts(self) -> dict:
+        mon = self.monitoring
+        return {
+            "source": "prometheus" if mon else "psutil",
+            "scrape_interval": mon.scrape_interval if mon else 1,
+            "targets": mon.targets if mon else {},
+        }
+
+    def _incidents(self) -> list[str]:
+        """Servers that died under load: the figures then measure errors, not the service."""
+        found = []
+        for name, proc, log in (
+            ("the API (Gunicorn)", self.api.process, "api.log"),
+            ("Redis", self.db.process, "redis.log"),
+        ):
+            code = proc.poll()
+            if code is not None:
+                found.append(f"{name} exited during the run (code {code}); see logs/{log}")
+        code = self.master.returncode if self.master else None
+        if results.locust_failed(code):
+            found.append(f"the Locust master failed (code {code}); see logs/locust_master.log")
+        return found
+
+    def _stop_locust(self) -> None:
+        for proc in [*self.workers, self.master]:
+            if proc is not None:
+                processes.stop(proc)
+
+    def _run_locust(self) -> tuple[float, float]:
+        p, env = self.plan, _child_env()
+        argv = runner.master_argv(
+            self.opts.scenario,
+            self.api.url,
+            p.path,
+            self.opts.workers,
+            run_time=p.run_time,
+            users=self.opts.users,
+            spawn_rate=self.opts.spawn_rate,
+            prometheus_port=self.locust_metrics_port,
+            master_bind_port=self.master_port,
+        )
+        master_log = p.logs / "locust_master.log"
+        launched = time.time()
+        self.master = processes.spawn(argv, env=env, log_path=master_log, cwd=REPO_ROOT)
+        worker_argv = runner.worker_argv("127.0.0.1", self.master_port)
+        for index in range(self.opts.workers):
+            log = p.logs / f"locust_worker_{index + 1}.log"
+            self.workers.append(processes.spawn(worker_argv, env=env, log_path=log, cwd=REPO_ROOT))
+
+        limit = (p.total or NO_RUN_TIME_LIMIT) + GRACE_SECONDS
+        progress = Progress(
+            self.out, f"http://127.0.0.1:{self.locust_metrics_port}/metrics", p.total
+        )
+        deadline = time.monotonic() + limit
+        while self.master.poll() is None:
+            if time.monotonic() > deadline:
+                progress.done()
+                raise RigError(f"Locust did not finish within {limit} s; see {master_log}")
+            progress.update()
+            time.sleep(0.5)
+        progress.done()
+        finished = time.time()
+        for worker in self.workers:
+            try:
+                worker.wait(15)  # they quit when the master does
+            except subprocess.TimeoutExpired:
+                processes.stop(worker)
+        code = self.master.returncode
+        if not (p.path / STATS_CSV).is_file():
+            raise RigError(
+                f"the Locust master exited with code {code} and wrote no statistics; "
+                f"last lines of {master_log}:\n{_tail(master_log)}"
+            )
+        return launched, finished

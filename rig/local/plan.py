@@ -1,0 +1,63 @@
+"""What one `rig local` run will do, fixed and checked before anything starts."""
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from loadgen import runner
+from rig.errors import RigError
+from rig.paths import DEFAULT_RESULTS_DIR
+from rundir.files import LOGS_DIR
+from rundir.timespan import parse_duration
+
+
+@dataclass
+class LocalOptions:
+    scenario: str = "post_15k"
+    run_time: str | None = None
+    users: int | None = None
+    spawn_rate: float | None = None
+    workers: int = 4
+    results_dir: Path = DEFAULT_RESULTS_DIR
+    prometheus: bool = True  # False: skip Prometheus and exporters, sample with psutil
+    worker_class: str = "gevent"
+    app_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    threads: int = 4
+    keep_tsdb: bool = False
+
+
+@dataclass
+class Plan:
+    opts: LocalOptions
+    settings: dict[str, str]  # the scenario's conf
+    run_time: str | None
+    total: int | None  # seconds of load, when the run has a run time
+    run_id: str
+    path: Path
+
+    @property
+    def logs(self) -> Path:
+        return self.path / LOGS_DIR
+
+    @property
+    def work(self) -> Path:
+        return self.path / "prometheus"
+
+
+def plan(opts: LocalOptions) -> Plan:
+    """RigError for a scenario, run time or count the run could not use."""
+    settings = runner.scenario_settings(opts.scenario)  # RigError names the known scenarios
+    run_time = opts.run_time or settings.get("run-time")
+    total = parse_duration(run_time) if run_time else None
+    if opts.workers < 1:
+        raise RigError("--workers must be at least 1")
+    if opts.users is not None and opts.users < 1:
+        raise RigError("--users must be at least 1")
+    if opts.spawn_rate is not None and opts.spawn_rate <= 0:
+        raise RigError("--spawn-rate must be above 0")
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{opts.scenario}"
+    path = Path(opts.results_dir).resolve() / run_id
+    if path.exists():
+        raise RigError(f"{path} already exists; wait a second and run again")
+    return Plan(opts, settings, run_time, total, run_id, path)
