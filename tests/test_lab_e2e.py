@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
 from rig.lab.config import LabConfig
 from rig.paths import REPO_ROOT
@@ -150,10 +151,15 @@ def test_redis_the_api_locust_and_the_scrapes_use_the_data_network(provisioned_l
     assert redis_url.stdout.strip() == "1"
     worker_unit = lab.ssh("loadgen", "systemctl cat locust-worker@1").stdout
     assert f"--master-host {lab.data('loadgen')}" in worker_unit
-    config = lab.ssh("monitor", "cat /etc/prometheus/prometheus.yml").stdout
-    targets = re.findall(r"- ['\"]?(\d+\.\d+\.\d+\.\d+):\d+", config)
-    data_net = lab.config.data_subnet
-    assert targets and all(t.startswith(str(data_net.network_address)[:-1]) for t in targets)
+    config = yaml.safe_load(lab.ssh("monitor", "cat /etc/prometheus/prometheus.yml").stdout)
+    targets = [
+        target.rsplit(":", 1)[0]
+        for job in config["scrape_configs"]
+        for static in job.get("static_configs", [])
+        for target in static["targets"]
+    ]
+    data = {lab.data(host) for host in SHARED_HOSTS} | {"127.0.0.1", "localhost"}
+    assert targets and set(targets) <= data, targets
 
 
 def test_loadgen_master_runs_a_15s_scenario_on_the_data_network(provisioned_lab):
