@@ -58,7 +58,9 @@ def url(lab, host: str, path: str) -> str:
 
 def counters(lab, host: str) -> dict[str, int]:
     """Bytes received plus sent on each of the host's interfaces (eth0 management, eth1 data)."""
-    out = lab.ssh(host, "cat /sys/class/net/eth{0,1}/statistics/{rx,tx}_bytes").stdout.split()
+    stats = "/sys/class/net/{}/statistics/{}_bytes"
+    files = [stats.format(i, d) for i in ("eth0", "eth1") for d in ("rx", "tx")]
+    out = lab.ssh(host, "cat " + " ".join(files)).stdout.split()
     values = [int(v) for v in out]
     return {"eth0": values[0] + values[1], "eth1": values[2] + values[3]}
 
