@@ -18,10 +18,13 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["RIG_SETTINGS"] = settings
+    # Flask would answer OPTIONS itself with an empty text/html 200; a JSON 405 instead.
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.extensions["rig_stores"] = Stores(
         settings.redis_url,
         settings.key_prefix,
         settings.redis_timeout_seconds,
+        settings.redis_max_connections,
     )
     app.register_blueprint(errors.blueprint)
     app.register_blueprint(documents.blueprint)

@@ -1,64 +1,46 @@
-"""Redis connections of one worker process, used one command at a time, without per-call probes.
+"""Redis connections of one worker process: redis-py's BlockingConnectionPool, sized to the server.
 
-redis-py's client and pool add about 18 µs of CPU to every command (a poll() on each checkout
-looking for unread data, retry and observability wrappers): a tenth of the API's whole budget
-per request. Here a connection is taken from a LIFO list, used for exactly one command, and put
-back only after its complete reply, so it can never hold unread data. redis-py still does the
-work that matters: connecting from the URL's settings, packing commands, hiredis parsing.
+The pool holds at most as many connections as the worker serves requests at once
+(app/concurrency.py), so it can never run out while Redis is healthy; a request that finds
+every connection busy waits for one (up to the Redis timeout) instead of failing. redis-py
+returns a connection to the pool after every command, whatever the outcome, and disconnects it
+after a connection error or a timeout, so an error reply or an outage costs nothing later: the
+next command connects again.
 """
 
 import hashlib
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 
 class Connections:
-    """Commands and server-side scripts over a per-process set of redis-py connections."""
+    """Commands and server-side scripts over one pool of `max_connections` connections."""
 
-    def __init__(self, redis_url: str, timeout: float):
-        self._factory = redis.ConnectionPool.from_url(
-            redis_url, socket_timeout=timeout, socket_connect_timeout=timeout
+    def __init__(self, redis_url: str, timeout: float, max_connections: int):
+        self.pool = redis.BlockingConnectionPool.from_url(
+            redis_url,
+            max_connections=max_connections,
+            timeout=timeout,  # how long a request waits for a free connection
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            # One immediate retry on a fresh connection: an idle connection is broken after a
+            # Redis restart. Not on a timeout (the command may still run), and without backoff,
+            # so that an outage answers 503 at once instead of after seconds of sleeping.
+            retry=Retry(NoBackoff(), retries=1, supported_errors=(redis.ConnectionError,)),
         )
-        # One connection per concurrent request at most: threads (gthread) or greenlets (gevent).
-        self._idle: list[redis.Connection] = []
+        self.client = redis.Redis(connection_pool=self.pool)
 
     def call(self, *args):
-        """Run one command; a connection broken while idle (Redis restarted) is retried once."""
-        try:
-            connection = self._idle.pop()
-            reused = True
-        except IndexError:
-            connection = self._factory.make_connection()
-            reused = False
-        try:
-            reply = self._send(connection, args)
-        except (redis.ConnectionError, redis.TimeoutError):
-            self._drop_idle()
-            if not reused:
-                raise
-            # Every command the API sends is idempotent, so sending it again is safe.
-            reply = self._send(connection, args)
-        self._idle.append(connection)
-        return reply
-
-    @staticmethod
-    def _send(connection: redis.Connection, args: tuple):
-        try:
-            connection.send_command(*args)
-            return connection.read_response()
-        except redis.ResponseError:
-            raise  # an error reply: the connection is clean and usable
-        except BaseException:
-            connection.disconnect()
-            raise
-
-    def _drop_idle(self) -> None:
-        """After a connection error the other idle connections are most likely dead too."""
-        while self._idle:
-            self._idle.pop().disconnect()
+        """Run one command and return its reply (bytes, ints, lists: no decoding)."""
+        return self.client.execute_command(*args)
 
     def script(self, source: str) -> "Script":
         return Script(self, source)
+
+    def close(self) -> None:
+        self.pool.disconnect()
 
 
 class Script:

@@ -3,16 +3,28 @@
 RIG_BIND (127.0.0.1:8000), RIG_WORKER_CLASS (gevent | gthread | sync; default gevent),
 RIG_WORKERS (default: CPU cores), RIG_THREADS (gthread only; default 4),
 RIG_WORKER_CONNECTIONS (gevent only; default 1000), RIG_KEEPALIVE seconds (default 75, longer
-than load generators' idle gaps so connections are reused, not reopened).
+than load generators' idle gaps so connections are reused, not reopened), RIG_READ_TIMEOUT
+seconds a request may pause while it is read (default 10; see app/gunicorn_hooks.py).
 
 This file must not import the app package: the master would load redis and ssl before
 gevent's workers monkey-patch them.
 """
 
+import importlib.util
 import os
 import shutil
 import tempfile
 from pathlib import Path
+
+
+def _load_hooks():
+    """app/gunicorn_hooks.py by file path: importing the app package here is not allowed."""
+    path = Path(__file__).resolve().parent / "gunicorn_hooks.py"
+    spec = importlib.util.spec_from_file_location("rig_gunicorn_hooks", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
 
 WORKER_CLASSES = ("gevent", "gthread", "sync")
 
@@ -51,6 +63,24 @@ loglevel = env_str("RIG_LOG_LEVEL", "info")
 proc_name = "rig-api"
 # One shared control socket path would let two instances on a host step on each other.
 control_socket_disable = True
+
+# JSON instead of Gunicorn's HTML error pages, and a read timeout for slow or idle clients.
+_hooks = _load_hooks()
+_hooks.install_json_errors()
+_read_timeout = env_int("RIG_READ_TIMEOUT", _hooks.DEFAULT_READ_TIMEOUT)
+
+
+def post_worker_init(worker):
+    _hooks.install_read_timeout(worker, _read_timeout)
+
+
+def pre_request(worker, req):
+    _hooks.reading_starts(req, _read_timeout)
+
+
+def post_request(worker, req, environ, resp):
+    _hooks.reading_ends(req)
+
 
 # prometheus-client's multiprocess mode: every worker writes to files in this directory and
 # /metrics adds them up. It must be set before workers import prometheus_client, and start

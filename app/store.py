@@ -13,7 +13,7 @@ import redis
 from app.connections import Connections
 from app.errors import ApiError
 from app.jsonbody import dumps
-from app.jsonpath import check_path, simple_path_segments
+from app.jsonpath import redis_path, simple_path_segments
 
 LUA_DIR = Path(__file__).parent / "lua"
 
@@ -64,9 +64,8 @@ class JsonDocuments(DocumentStore):
         self.scripts = scripts
 
     def get_path(self, doc_id: str, path: str) -> bytes:
-        check_path(path)
         try:
-            found = self.redis.call("JSON.GET", self.key(doc_id), path)
+            found = self.redis.call("JSON.GET", self.key(doc_id), redis_path(path))
         except redis.ResponseError as exc:
             raise path_error(exc, path) from None
         if found is None:
@@ -74,9 +73,10 @@ class JsonDocuments(DocumentStore):
         return found
 
     def set_path(self, doc_id: str, path: str, value: bytes) -> int:
-        check_path(path)
         try:
-            changed = self.scripts.json_patch(keys=[self.key(doc_id)], args=[path, value])
+            changed = self.scripts.json_patch(
+                keys=[self.key(doc_id)], args=[redis_path(path), value]
+            )
         except redis.ResponseError as exc:
             if "index out of range" in str(exc):
                 raise ApiError(404, "field_not_found", f"no element at {path!r}") from None
@@ -138,14 +138,14 @@ class Scripts:
 class Stores:
     """Both stores over one client; built lazily so each forked worker gets its own pool."""
 
-    def __init__(self, redis_url: str, prefix: str, timeout: float):
-        self._config = (redis_url, prefix, timeout)
+    def __init__(self, redis_url: str, prefix: str, timeout: float, max_connections: int):
+        self._config = (redis_url, prefix, timeout, max_connections)
         self._pid = None
         self._lock = threading.Lock()
 
     def _build(self) -> None:
-        redis_url, prefix, timeout = self._config
-        self.redis = Connections(redis_url, timeout)
+        redis_url, prefix, timeout, max_connections = self._config
+        self.redis = Connections(redis_url, timeout, max_connections)
         scripts = Scripts(self.redis)
         self.json = JsonDocuments(self.redis, prefix, scripts)
         self.string = StringDocuments(self.redis, prefix, scripts)

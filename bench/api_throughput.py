@@ -1,18 +1,25 @@
-"""API throughput per endpoint beside raw Redis on the same 15 KB document, in one run.
+"""API throughput per endpoint under each server setting, beside raw Redis, in one run.
 
-For each endpoint: requests/s, p50/p99 latency (wrk), requests per CPU-second of the API's
-Gunicorn processes (psutil), the raw Redis ops/s of the same command on the same document
-(redis-benchmark) and the ratio of the two. Runs are repeated and interleaved; medians are
-printed. On a machine with 2+ cores the API is pinned to the last core and Redis, wrk and
-redis-benchmark to the others, so "per API CPU-second" is what one app core delivers.
+For each endpoint and each server configuration (Gunicorn with a worker class, Granian with
+its blocking threads): requests/s, p50/p99 latency (wrk), requests per CPU-second of the API's
+processes (psutil), the raw Redis ops/s of the same command on the same document
+(redis-benchmark), and each configuration's ratio to the first one (the baseline). Runs are
+repeated and interleaved; medians are printed. On a machine with 2+ cores every thread of the
+API is pinned to the last core and Redis, wrk and redis-benchmark to the others, so "per API
+CPU-second" is what one app core delivers. --profile samples one configuration with py-spy.
+
+Configurations: gunicorn-gevent, gunicorn-sync, gunicorn-gthread-THREADS, granian-THREADS
+(Granian's blocking threads per worker).
 
 examples:
-  python bench/api_throughput.py                       # gevent, 3 repeats of 8 s
-  python bench/api_throughput.py --worker-classes gevent,gthread,sync --repeat 3
-  python bench/api_throughput.py --endpoints post_json,get_json_field --duration 5
+  python bench/api_throughput.py                       # gunicorn-gevent vs granian-8, 3 x 8 s
+  python bench/api_throughput.py --configs gunicorn-gevent,gunicorn-gthread-4,granian-4,granian-16
+  python bench/api_throughput.py --endpoints post_json,get_json_field,update_json_field \\
+      --duration 5 --profile granian-8
 """
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -28,6 +35,11 @@ import psutil
 import redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import api_profile  # bench/, the script's own folder
+import api_report
+from api_configs import ServerConfig, parse_config
+from api_wrk import paced_script, parse_wrk, wrk_script
 
 from app.store import LUA_DIR
 from loadgen.documents import make_document
@@ -66,16 +78,36 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--worker-classes", default="gevent", help="comma-separated (gevent)")
-    parser.add_argument("--workers", type=int, default=1, help="Gunicorn workers (1: one core)")
-    parser.add_argument("--threads", type=int, default=4, help="gthread threads per worker")
+    parser.add_argument(
+        "--configs",
+        default="gunicorn-gevent,granian-8",
+        help="comma-separated server configurations; the first is the baseline",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="API workers (1: one core)")
     parser.add_argument("--endpoints", default=",".join(e.name for e in ENDPOINTS))
     parser.add_argument("--duration", type=int, default=8, help="seconds per measurement")
     parser.add_argument("--connections", type=int, default=50, help="wrk connections")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved repeats (medians)")
     parser.add_argument("--no-pin", action="store_true", help="do not pin processes to cores")
+    parser.add_argument("--no-raw", action="store_true", help="skip the raw Redis figures")
+    parser.add_argument(
+        "--profile",
+        metavar="CONFIG",
+        help="after the figures, py-spy each endpoint under this configuration",
+    )
+    parser.add_argument(
+        "--half-load",
+        action="store_true",
+        help="then p99 of the fastest configuration at half its throughput",
+    )
     parser.add_argument("--json", type=Path, help="also write all figures to this file")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    try:
+        args.configs = [parse_config(c) for c in args.configs.split(",")]
+        args.profile = parse_config(args.profile) if args.profile else None
+    except ValueError as exc:
+        parser.error(str(exc))
+    return args
 
 
 def cpu_sets(pin: bool) -> tuple[str | None, str | None]:
@@ -99,42 +131,6 @@ def process_cpu_seconds(root: psutil.Process) -> float:
             continue
         total += times.user + times.system
     return total
-
-
-def wrk_script(endpoint: Endpoint, doc_path: Path, workdir: Path) -> Path:
-    lines = [
-        f'wrk.method = "{endpoint.method}"',
-        'wrk.headers["Content-Type"] = "application/json"',
-    ]
-    if endpoint.body == "doc":
-        lines.append(f'local f = io.open("{doc_path}", "rb"); wrk.body = f:read("*a"); f:close()')
-    elif endpoint.body is not None:
-        lines.append(f"wrk.body = '{endpoint.body}'")
-    script = workdir / f"{endpoint.name}.lua"
-    script.write_text("\n".join(lines) + "\n")
-    return script
-
-
-_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
-
-
-def parse_wrk(output: str) -> dict:
-    def percentile(p: str) -> float:
-        match = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
-        return float(match.group(1)) * _UNITS[match.group(2)] if match else float("nan")
-
-    requests_match = re.search(r"(\d+) requests in", output)
-    rps_match = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    socket_errors = re.search(r"Socket errors: (.*)", output)
-    return {
-        "requests": int(requests_match.group(1)) if requests_match else 0,
-        "rps": float(rps_match.group(1)) if rps_match else 0.0,
-        "p50_ms": percentile("50"),
-        "p99_ms": percentile("99"),
-        "non_2xx": int(errors.group(1)) if errors else 0,
-        "socket_errors": socket_errors.group(1) if socket_errors else "",
-    }
 
 
 def measure_endpoint(api, endpoint, script, args, cpus) -> dict:
@@ -169,13 +165,53 @@ def seed(client: redis.Redis, doc: bytes) -> None:
     client.set("rig:string:bench", doc)
 
 
+def pin_tree(pid: int, cpu: int) -> None:
+    """Every thread of the API's processes on `cpu`: the servers start their threads before
+    we could pin the process, and a process's affinity covers only threads made after it."""
+    for proc in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+        for task in Path(f"/proc/{proc.pid}/task").iterdir():
+            with contextlib.suppress(OSError):
+                os.sched_setaffinity(int(task.name), {cpu})
+
+
+def start_api(config: ServerConfig, server, args, cpu: str | None, log: Path):
+    api = serve.start(server.url, settings=config.settings(args.workers), log_path=log,
+                      server=config.server, ready_path="/readyz", timeout=60)  # fmt: skip
+    if cpu:
+        pin_tree(api.process.pid, int(cpu))
+    return api
+
+
+def half_load(results, chosen, scripts, server, client, doc, args, api_cpus, other_cpus, workdir):
+    """p50/p99 of the fastest configuration of each endpoint at half its median throughput."""
+    found = {}
+    for endpoint in chosen:
+        rps = {c.label: statistics.median(r["rps"] for r in results[(c.label, endpoint.name)])
+               for c in args.configs}  # fmt: skip
+        best = max(args.configs, key=lambda c: rps[c.label])
+        target = rps[best.label] / 2
+        script = paced_script(scripts[endpoint.name], args.connections, target)
+        api = start_api(best, server, args, api_cpus, workdir / "api.log")
+        try:
+            runs = []
+            for _ in range(args.repeat):
+                seed(client, doc)
+                runs.append(measure_endpoint(api, endpoint, script, args, other_cpus))
+        finally:
+            api.stop()
+        found[endpoint.name] = {"config": best.label, "target_rps": target, "runs": runs}
+    return found
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
-    for tool, package in (("wrk", "wrk"), ("redis-benchmark", "redis-tools")):
+    tools = [("wrk", "wrk")] + ([] if args.no_raw else [("redis-benchmark", "redis-tools")])
+    for tool, package in tools:
         if shutil.which(tool) is None:
             sys.exit(f"{tool} not found: apt-get install {package}")
+    if args.profile and api_profile.PY_SPY is None:
+        sys.exit("py-spy not found: pip install py-spy (the dev extra has it)")
     chosen = [e for e in ENDPOINTS if e.name in args.endpoints.split(",")]
-    classes = args.worker_classes.split(",")
     api_cpus, other_cpus = cpu_sets(not args.no_pin)
     workdir = Path(tempfile.mkdtemp(prefix="rig-bench-"))
     doc = orjson.dumps(make_document(0, "15k"))
@@ -197,70 +233,57 @@ def main(argv=None) -> int:
     }
     results: dict[tuple[str, str], list[dict]] = {}
     raw: dict[str, list[float]] = {}
+    profiles: dict[str, list[str]] = {}
+    half: dict[str, dict] = {}
     try:
         for repeat in range(args.repeat):
-            for endpoint in chosen:
+            for endpoint in chosen if not args.no_raw else []:
                 raw.setdefault(endpoint.name, []).append(
                     raw_redis(server.port, endpoint, doc.decode(), shas, other_cpus, 20_000)
                 )
-            for worker_class in classes:
-                settings = {"RIG_WORKER_CLASS": worker_class, "RIG_WORKERS": str(args.workers),
-                            "RIG_THREADS": str(args.threads)}  # fmt: skip
-                api = serve.start(server.url, settings=settings, log_path=workdir / "api.log")
+            for config in args.configs:
+                api = start_api(config, server, args, api_cpus, workdir / "api.log")
                 try:
-                    if api_cpus:
-                        for proc in [
-                            psutil.Process(api.process.pid),
-                            *psutil.Process(api.process.pid).children(recursive=True),
-                        ]:
-                            proc.cpu_affinity([int(api_cpus)])  # fmt: skip
                     for endpoint in chosen:
                         seed(client, doc)
                         figures = measure_endpoint(api, endpoint, scripts[endpoint.name], args,
                                                    other_cpus)  # fmt: skip
-                        results.setdefault((worker_class, endpoint.name), []).append(figures)
+                        results.setdefault((config.label, endpoint.name), []).append(figures)
                         print(
-                            f"  run {repeat + 1} {worker_class:8} {endpoint.name:20} "
+                            f"  run {repeat + 1} {config.label:18} {endpoint.name:20} "
                             f"{figures['rps']:8.0f} req/s {figures['per_api_cpu_s']:6.0f} "
-                            f"per API CPU-s, p50 {figures['p50_ms']:.1f} ms",
+                            f"per API CPU-s, p99 {figures['p99_ms']:.1f} ms",
                             flush=True,
                         )
                 finally:
                     api.stop()
+        if args.half_load:
+            half = half_load(results, chosen, scripts, server, client, doc, args, api_cpus,
+                             other_cpus, workdir)  # fmt: skip
+        if args.profile:
+            api = start_api(args.profile, server, args, api_cpus, workdir / "api.log")
+            try:
+                for endpoint in chosen:
+                    seed(client, doc)
+                    out = workdir / f"profile-{endpoint.name}.txt"
+                    spy = api_profile.record(api.process.pid, args.duration, out)
+                    measure_endpoint(api, endpoint, scripts[endpoint.name], args, other_cpus)
+                    _, errors = spy.communicate(timeout=60)
+                    profiles[endpoint.name] = (
+                        api_profile.summarize(out) if out.is_file() else [f"py-spy: {errors}"]
+                    )
+            finally:
+                api.stop()
     finally:
         client.close()
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    report(results, raw, classes, chosen, args)
+    api_report.report(results, raw, chosen, args)
+    api_report.half_load_table(half, args)
+    for name, lines in profiles.items():
+        print(f"\nprofile of {args.profile.label}, {name}:")
+        print("\n".join(lines))
     return 0
-
-
-def report(results, raw, classes, chosen, args) -> None:
-    med = statistics.median
-    summary = {}
-    for worker_class in classes:
-        print(f"\nworker class {worker_class}, {args.workers} worker(s)"
-              + (f" x {args.threads} threads" if worker_class == "gthread" else "")
-              + f", wrk -c{args.connections}; medians of {args.repeat} runs")  # fmt: skip
-        print(f"{'endpoint':20} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'req/API-CPU-s':>14} "
-              f"{'Redis ops/s':>12} {'API/Redis':>9} {'errors':>6}")  # fmt: skip
-        for endpoint in chosen:
-            runs = results[(worker_class, endpoint.name)]
-            row = {
-                "rps": med(r["rps"] for r in runs),
-                "p50_ms": med(r["p50_ms"] for r in runs),
-                "p99_ms": med(r["p99_ms"] for r in runs),
-                "per_api_cpu_s": med(r["per_api_cpu_s"] for r in runs),
-                "redis_ops_s": med(raw[endpoint.name]),
-                "errors": sum(r["non_2xx"] for r in runs),
-            }
-            row["ratio"] = row["rps"] / row["redis_ops_s"]
-            summary[f"{worker_class}/{endpoint.name}"] = {**row, "runs": runs}
-            print(f"{endpoint.name:20} {row['rps']:8.0f} {row['p50_ms']:7.1f} {row['p99_ms']:7.1f} "
-                  f"{row['per_api_cpu_s']:14.0f} {row['redis_ops_s']:12.0f} {row['ratio']:9.3f} "
-                  f"{row['errors']:6d}")  # fmt: skip
-    if args.json:
-        args.json.write_text(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
 
 
 if __name__ == "__main__":

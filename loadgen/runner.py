@@ -68,7 +68,7 @@ def output_flags(run_dir: Path) -> list[str]:
 
 
 def master_argv(
-    scenario: str,
+    scenario: str | None,
     host: str,
     run_dir: Path,
     expect_workers: int,
@@ -81,21 +81,31 @@ def master_argv(
     *,
     locustfile: str | Path | None = None,
     expect_workers_max_wait: int = 120,
+    web_port: int | None = None,
 ) -> list[str]:
     """The headless master for `scenario`; expect_workers=0 runs one standalone process instead.
 
-    `locustfile` replaces the scenario's own (a user's locustfile importing our plugins).
+    `locustfile` replaces the scenario's own (a user's locustfile importing our plugins);
+    without a scenario it is required and no conf applies. `web_port` runs Locust's web UI
+    on loopback instead of a headless run: the run starts and stops in the browser.
     """
     if expect_workers < 0:
         raise RigError("expect_workers must be 0 (standalone) or more")
-    argv = [sys.executable, "-m", "locust", "--config", str(scenario_path(scenario))]
+    if scenario is None and not locustfile:
+        raise RigError("without a scenario a locustfile is needed")
+    argv = [sys.executable, "-m", "locust"]
+    if scenario is not None:
+        argv += ["--config", str(scenario_path(scenario))]
     argv += ["-f", str(locustfile) if locustfile else scenario_locustfiles(scenario)]
-    argv += ["--headless", "--host", host, *output_flags(run_dir)]
+    interface = ["--web-host", "127.0.0.1", "--web-port", str(web_port)] if web_port else []
+    argv += interface or ["--headless"]
+    argv += ["--host", host, *output_flags(run_dir)]
     argv += ["--prometheus-port", str(prometheus_port)]
     if expect_workers:
         argv += ["--master", "--master-bind-port", str(master_bind_port)]
-        argv += ["--expect-workers", str(expect_workers)]
-        argv += ["--expect-workers-max-wait", str(expect_workers_max_wait)]
+        if not web_port:  # the web UI starts with whoever has connected
+            argv += ["--expect-workers", str(expect_workers)]
+            argv += ["--expect-workers-max-wait", str(expect_workers_max_wait)]
     if run_time is not None:
         argv += ["--run-time", str(run_time)]
     if users is not None:

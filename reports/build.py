@@ -3,7 +3,17 @@
 from dataclasses import dataclass
 from pathlib import Path
 
-from reports import charts, compare, figures, history, render, resources, run_dir, verdict
+from reports import (
+    capacity,
+    chart_set,
+    compare,
+    figures,
+    history,
+    render,
+    resources,
+    run_dir,
+    verdict,
+)
 
 
 @dataclass
@@ -24,25 +34,6 @@ def _busiest_worker_cpu(metrics: dict) -> float | None:
     return max(values) if values else None
 
 
-def _charts(run: run_dir.Run, metrics: dict, missing: list[dict]) -> list[tuple[str, str]]:
-    out = run.path / run_dir.CHARTS_DIR
-    made = []
-    drawings = [
-        ("Requests and failures per second", "throughput.png",
-         lambda p: charts.throughput(run.history, p), "Locust's stats history is empty"),
-        ("p50 and p95 response time", "latency.png",
-         lambda p: charts.latency(run.history, p), "Locust's stats history has no percentiles"),
-        ("CPU per host", "cpu.png",
-         lambda p: charts.host_cpu(metrics["series"], p), "no host CPU series"),
-    ]  # fmt: skip
-    for title, name, draw, why in drawings:
-        if draw(out / name):
-            made.append((title, f"{run_dir.CHARTS_DIR}/{name}"))
-        else:
-            missing.append({"what": f"chart '{title}'", "why": why})
-    return made
-
-
 def build(path: Path, prometheus_url: str | None = None, results_dir: Path | None = None) -> Report:
     """Build the report of the run in `path`; earlier runs are looked up in `results_dir`."""
     run = run_dir.load(Path(path))
@@ -51,7 +42,12 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
     # Chart gaps are listed with the metric gaps but not stored in metrics.json, which a
     # later rebuild may reuse.
     missing = list(metrics["missing"])
-    chart_links = _charts(run, metrics, missing)
+    try:
+        answer = capacity.load(run)
+    except capacity.CapacityError as exc:
+        answer = None
+        missing.append({"what": "capacity answer", "why": str(exc)})
+    chart_links = chart_set.draw(run, metrics, missing, answer)
 
     current = figures.key_figures(run)
     earlier = history.earlier_runs(run, results_dir)
@@ -69,7 +65,14 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
 
     run_dir.write_json(run.path / run_dir.METRICS_JSON, metrics)
     text = render.render_summary(
-        run, metrics, verdicts, comparisons, [r.run_id for r in earlier], chart_links, missing
+        run,
+        metrics,
+        verdicts,
+        comparisons,
+        [r.run_id for r in earlier],
+        chart_links,
+        missing,
+        capacity=answer,
     )
     summary = run.path / run_dir.SUMMARY_MD
     summary.write_text(text, encoding="utf-8")
@@ -80,6 +83,12 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
         "figures": current,
         "regressions": [c.metric.key for c in comparisons if c.status == "REGRESSION"],
     }
+    if answer:
+        run.report["capacity"] = {
+            "last_held_users": answer.last_held.users if answer.last_held else None,
+            "first_broke_users": answer.first_broke.users if answer.first_broke else None,
+            "knee_users": answer.knee.users if answer.knee else None,
+        }
     run_dir.write_json(run.path / run_dir.REPORT_JSON, run.report)
     index = history.write_index(results_dir)
     return Report(summary, index, verdicts, missing)

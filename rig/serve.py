@@ -1,4 +1,9 @@
-"""Starts the API under Gunicorn with app/gunicorn.conf.py (`rig serve`, tests, `rig local`)."""
+"""Starts the API under Gunicorn or Granian (`rig serve`, tests, `rig local`, benchmarks).
+
+The server is RIG_SERVER (gunicorn, the default, or granian) unless a caller names one.
+Gunicorn reads app/gunicorn.conf.py, Granian app/granian_conf.py; both take the same RIG_*
+settings (bind, workers, threads) and serve the same app.wsgi:app.
+"""
 
 import os
 import subprocess
@@ -7,28 +12,59 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rig import processes
+from rig.errors import RigError
 from rig.paths import GUNICORN_CONF, REPO_ROOT
 from rig.ports import free_port, http_ok, wait_until
 
+SERVERS = ("gunicorn", "granian")
+DEFAULT_SERVER = "gunicorn"
+
+
+def chosen_server(server: str | None = None) -> str:
+    """`server`, else RIG_SERVER, else Gunicorn; RigError for anything else."""
+    name = (server or os.environ.get("RIG_SERVER") or DEFAULT_SERVER).strip().lower()
+    if name not in SERVERS:
+        raise RigError(f"the API server must be one of {', '.join(SERVERS)}, not {name!r}")
+    return name
+
+
+def server_argv(server: str | None = None, name: str | None = None) -> list[str]:
+    """The command line of the server; `name` tags its processes (process-exporter groups)."""
+    if chosen_server(server) == "granian":
+        argv = [sys.executable, "-m", "app.granian_conf"]
+    else:
+        argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), "app.wsgi:app"]
+    return [*argv, "--name", name] if name else argv
+
+
+def server_env(
+    redis_url: str,
+    bind: str,
+    overrides: dict[str, str] | None = None,
+    server: str | None = None,
+) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"RIG_REDIS_URL": redis_url, "RIG_BIND": bind, "RIG_SERVER": chosen_server(server)})
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env.update(overrides or {})
+    return env
+
 
 def gunicorn_argv() -> list[str]:
-    return [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), "app.wsgi:app"]
+    return server_argv("gunicorn")
 
 
 def gunicorn_env(
     redis_url: str, bind: str, overrides: dict[str, str] | None = None
 ) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({"RIG_REDIS_URL": redis_url, "RIG_BIND": bind})
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    env.update(overrides or {})
-    return env
+    return server_env(redis_url, bind, overrides, "gunicorn")
 
 
 @dataclass
 class RunningApi:
     port: int
     process: subprocess.Popen
+    server: str = DEFAULT_SERVER
 
     @property
     def url(self) -> str:
@@ -44,26 +80,23 @@ def start(
     settings: dict[str, str] | None = None,
     log_path: Path | None = None,
     timeout: float = 30.0,
+    server: str | None = None,
     name: str | None = None,
     ready_path: str = "/healthz",
 ) -> RunningApi:
-    """Start Gunicorn and wait until `ready_path` answers; `settings` are extra RIG_* variables.
-
-    `name` becomes Gunicorn's --name (its processes' title), so process-exporter can tell
-    this API from others on the box.
-    """
+    """Start the API and wait until `ready_path` answers; `settings` are extra RIG_* variables."""
+    server = chosen_server(server)
     port = port or free_port()
-    env = gunicorn_env(redis_url, f"127.0.0.1:{port}", settings)
-    argv = [*gunicorn_argv(), *(["--name", name] if name else [])]
-    process = processes.spawn(argv, env=env, log_path=log_path, cwd=REPO_ROOT)
+    env = server_env(redis_url, f"127.0.0.1:{port}", settings, server)
+    process = processes.spawn(server_argv(server, name), env=env, log_path=log_path, cwd=REPO_ROOT)
     try:
         wait_until(
             lambda: http_ok(f"http://127.0.0.1:{port}{ready_path}"),
             timeout,
-            f"the API (gunicorn on port {port})",
+            f"the API ({server} on port {port})",
             alive=lambda: process.poll() is None,
         )
     except (RuntimeError, TimeoutError):
         processes.stop(process)
         raise
-    return RunningApi(port, process)
+    return RunningApi(port, process, server)

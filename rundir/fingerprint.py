@@ -12,7 +12,7 @@ from rundir.errors import RigError
 
 # The checkout this package was installed from (pip install -e): the rig that ran the load.
 CHECKOUT = Path(__file__).resolve().parent.parent
-PACKAGES = ("locust", "gunicorn", "flask")
+PACKAGES = ("locust", "gunicorn", "granian", "flask")
 
 
 def _git(checkout: Path, *args: str) -> str:

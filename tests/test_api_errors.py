@@ -84,7 +84,7 @@ def test_invalid_jsonpath_is_400(api, stored, path):
     assert_error(requests.patch(url, params={"path": path}, json=1), 400, "invalid_path")
 
 
-@pytest.mark.parametrize("path", ["$..b", "$.a[*]", "$.a.b[-1]", "$.a[1:2]", "$.a b"])
+@pytest.mark.parametrize("path", ["$..b", "$.a[*]", "$.a.b[-1]", "$.a[1:2]", "$.a[0,1]"])
 def test_string_documents_refuse_paths_beyond_the_simple_ones(api, stored, path):
     url = f"{api.url}/api/v1/string/{stored['string']}"
     response = requests.get(url, params={"path": path})

@@ -20,7 +20,10 @@ GRAFANA_VARIABLES = {
     "$__rate_interval": "1m",
     "$__interval": "15s",
     "$__range": "15m",
+    "$instance": ".+",  # the Host variable set to All
 }
+# The job each dashboard shows; its Host variable lists that job's instances.
+DASHBOARD_JOBS = {"hosts": "node", "redis": "redis", "locust": "locust", "api": "app"}
 
 
 def load_dashboards() -> dict[str, dict]:
@@ -141,3 +144,31 @@ def test_promtool_rejects_a_broken_query(tmp_path: Path):
     path.write_text(yaml.safe_dump({"groups": [{"name": "x", "rules": [broken]}]}))
     done = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True)
     assert done.returncode != 0
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_one_host_can_be_picked_and_every_query_follows_the_pick(name):
+    dashboard = load_dashboards()[name]
+    (variable,) = dashboard["templating"]["list"]
+    job = DASHBOARD_JOBS[name]
+    assert variable["name"] == "instance" and variable["type"] == "query"
+    assert variable["datasource"]["uid"] == provisioned_datasource_uid()
+    assert re.fullmatch(rf'label_values\(\w+\{{job="{job}"\}}, instance\)', variable["definition"])
+    assert variable["query"]["query"] == variable["definition"]
+    assert variable["includeAll"] and variable["allValue"] == ".+"
+    for panel in panels(dashboard):
+        for target in panel["targets"]:
+            selectors = re.findall(r"\{[^}]*\}", target["expr"])
+            assert selectors, panel["title"]
+            for selector in selectors:  # other jobs too: the lab labels all by host name
+                assert re.match(r'\{(job="\w+",)?instance=~"\$instance"', selector), (
+                    panel["title"], selector,
+                )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_benchmark_runs_show_as_annotations(name):
+    (annotation,) = load_dashboards()[name]["annotations"]["list"]
+    assert annotation["enable"] and annotation["datasource"]["type"] == "grafana"
+    assert annotation["target"] == {"type": "tags", "tags": ["rig-run"], "matchAny": True,
+                                    "limit": 100}  # fmt: skip

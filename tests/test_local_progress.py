@@ -35,10 +35,14 @@ def test_progress_line_counts_from_the_start_of_load():
     progress = Progress(io.StringIO(), "http://127.0.0.1:9/metrics", 15)
     assert progress.line(1.0).startswith("[starting] ")
     progress.load_started = 4.0
-    progress.figures = {"locust_workers": 4, "locust_users": 50, "locust_failures_total": 2}
+    progress.figures = {"locust_workers": 4, "locust_users": 50, "locust_failures_total": 2,
+                        "locust_requests_total": 1500, "p95_ms": 44.0}  # fmt: skip
     progress.rate.add(4.0, 0)
     progress.rate.add(7.0, 1500)
-    assert progress.line(14.0) == "[  10/15 s] workers 4  users 50  RPS 500.0  failures 2"
+    assert progress.line(14.0) == (
+        "[  10/15 s] 5 s left  workers 4  users 50  RPS 500.0  p95 44 ms  failures 2 (0.13%)"
+    )
+    assert progress.line(30.0).startswith("[  26/15 s] 0 s left  ")  # stopping users
 
 
 def test_rate_is_that_of_the_latest_report_interval():
@@ -51,3 +55,23 @@ def test_rate_is_that_of_the_latest_report_interval():
     for tick in range(40):  # four workers, each reporting 300 requests every 3 s, in turn
         staggered.add(tick * 0.75, 300.0 * (tick + 1))
     assert staggered.rate(39 * 0.75) == pytest.approx(400)
+
+
+def test_progress_reads_p95_and_failures_from_the_masters_exporter():
+    """The exporter's text as the plugin writes it: p95 of all requests, counts per endpoint."""
+    exposition = "\n".join([
+        'locust_requests_total{method="POST",name="/a"} 900.0',
+        'locust_requests_total{method="GET",name="/b"} 100.0',
+        'locust_failures_total{method="POST",name="/a"} 10.0',
+        'locust_failures_total{method="GET",name="/b"} 0.0',
+        'locust_response_time_seconds{method="",name="Aggregated",quantile="0.95"} 0.120',
+        'locust_response_time_seconds{method="POST",name="/a",quantile="0.95"} 0.300',
+        'locust_response_time_seconds{method="",name="Aggregated",quantile="0.99"} 0.500',
+        "locust_users 20.0", "locust_workers 2.0", "",
+    ])  # fmt: skip
+    progress = Progress(io.StringIO(), "http://127.0.0.1:9/metrics", None)
+    progress._scrape = lambda: Progress._parse(exposition)
+    progress.sample(1.0)
+    assert progress.line(2.0) == (
+        "[   1 s] workers 2  users 20  RPS —  p95 120 ms  failures 10 (1.00%)"
+    )

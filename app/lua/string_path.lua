@@ -55,17 +55,23 @@ local function skip_value(i)  -- returns the index after the value starting at i
 end
 
 -- In the object at i: the start of member `name`'s value, or nil and the closing brace's index.
+-- With duplicate names the last one counts, as in RedisJSON and every common JSON parser, so
+-- both storage kinds read (and a PATCH changes) the same member.
 local function find_member(i, name)
   local j = skip_ws(i + 1)
   if byte(doc, j) == RBRACE then return nil, j, true end
+  local found
   while true do
     local after_key = skip_string(j)
     local raw = sub(doc, j + 1, after_key - 2)
     if find(raw, '\\', 1, true) then raw = cjson.decode('"' .. raw .. '"') end
     local value_start = skip_ws(skip_ws(after_key) + 1)  -- past the colon
-    if raw == name then return value_start end
+    if raw == name then found = value_start end
     j = skip_ws(skip_value(value_start))
-    if byte(doc, j) == RBRACE then return nil, j, false end
+    if byte(doc, j) == RBRACE then
+      if found then return found end
+      return nil, j, false
+    end
     j = skip_ws(j + 1)  -- past the comma
   end
 end

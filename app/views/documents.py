@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, request
 
 from app.errors import ApiError
 from app.jsonbody import dumps, read_json_body
+from app.jsonpath import is_root
 
 blueprint = Blueprint("documents", __name__, url_prefix="/api/v1")
 KINDS = ("json", "string")
@@ -37,8 +38,13 @@ def required_path() -> str:
     return path
 
 
+def body_of(request, require_object: bool) -> bytes:
+    limit = current_app.config["RIG_SETTINGS"].max_body_bytes
+    return read_json_body(request, require_object, limit)
+
+
 def add_document(kind: str) -> Response:
-    body = read_json_body(request, require_object=True)
+    body = body_of(request, require_object=True)
     doc_id = checked_id(request.args.get("id") or str(uuid.uuid4()))
     store(kind).add(doc_id, body)
     return json_response(dumps({"id": doc_id}), 201)
@@ -55,14 +61,15 @@ def get_document(kind: str, doc_id: str) -> Response:
 def patch_document(kind: str, doc_id: str) -> Response:
     checked_id(doc_id)
     path = required_path()
-    value = read_json_body(request, require_object=False)
+    # The whole document ($) stays an object, as POST and PUT require.
+    value = body_of(request, require_object=is_root(path))
     updated = store(kind).set_path(doc_id, path, value)
     return json_response(dumps({"updated": updated}))
 
 
 def put_document(kind: str, doc_id: str) -> Response:
     checked_id(doc_id)
-    body = read_json_body(request, require_object=True)
+    body = body_of(request, require_object=True)
     store(kind).replace(doc_id, body)
     return json_response(dumps({"id": doc_id}))
 

@@ -8,14 +8,22 @@ from loadgen import runner
 from rig.local import bench
 from rig.local.plan import LocalOptions
 from rig.paths import DEFAULT_RESULTS_DIR
+from rig.serve import SERVERS, chosen_server
 
 EPILOG = """examples:
   rig local                                        post_15k, its own run time, 4 Locust workers
   rig local --scenario get_doc --run-time 30s --users 100
   rig local --no-prometheus                        host figures from psutil instead
+  rig local --server granian --app-workers 1 --threads 8
+  rig local --web                                  start and stop the run in Locust's web UI
+  rig local --target http://127.0.0.1:5000 --locustfile my_locustfile.py \
+            --redis-url redis://127.0.0.1:6379/0 --users 20 --run-time 2m
+                                                   your own service (docs/own-service.md)
 
-Starts Redis with RedisJSON, the API under Gunicorn, Prometheus with node, redis and process
-exporters (Debian's packages, when installed), the Locust master and workers; writes
+Starts Redis with RedisJSON, the API under Gunicorn or
+Granian (neither with --target), Prometheus with
+node, redis and process exporters (Debian's packages, when installed), the Locust master and
+workers; writes
 RESULTS_DIR/RUN_ID/ and prints the path of its summary.md. Exit status: 0; 3 when an SLO gate
 was missed; 2 on an error (a server did not start, Locust failed); 130 after Ctrl-C.
 """
@@ -31,8 +39,29 @@ def register(subparsers) -> None:
     )
     parser.add_argument(
         "--scenario",
-        default="post_15k",
-        help=f"one of: {', '.join(runner.list_scenarios())} (default post_15k)",
+        help=f"one of: {', '.join(runner.list_scenarios())} (default post_15k; with "
+        "--locustfile: none, every task of the file)",
+    )
+    parser.add_argument(
+        "--target",
+        metavar="URL",
+        help="load this service instead of starting the bundled API and Redis",
+    )
+    parser.add_argument(
+        "--locustfile",
+        type=Path,
+        metavar="PATH",
+        help="your own locustfile (plain Locust); the rig's plugins are loaded beside it",
+    )
+    parser.add_argument(
+        "--redis-url",
+        metavar="URL",
+        help="with --target: the service's Redis, watched read-only by redis_exporter",
+    )
+    parser.add_argument(
+        "--web",
+        action="store_true",
+        help="Locust's web UI on a free port: start and stop the run in the browser",
     )
     parser.add_argument("--run-time", help="e.g. 60s, 5m (default: the scenario's)")
     parser.add_argument("--users", type=int, help="peak users (default: the scenario's)")
@@ -51,6 +80,13 @@ def register(subparsers) -> None:
         help="do not start Prometheus and exporters; sample with psutil",
     )
     parser.add_argument(
+        "--server",
+        type=str.lower,
+        choices=SERVERS,
+        default=None,
+        help="API server (default $RIG_SERVER or gunicorn)",
+    )
+    parser.add_argument(
         "--worker-class",
         choices=["gevent", "gthread", "sync"],
         default="gevent",
@@ -60,9 +96,14 @@ def register(subparsers) -> None:
         "--app-workers",
         type=int,
         default=os.cpu_count() or 1,
-        help="Gunicorn workers (default: CPU count)",
+        help="API worker processes (default: CPU count)",
     )
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=4,
+        help="threads per worker (gthread; Granian's blocking threads)",
+    )
     parser.add_argument(
         "--keep-tsdb",
         action="store_true",
@@ -80,10 +121,15 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
         results_dir=args.results_dir,
         prometheus=args.prometheus,
+        server=chosen_server(args.server),
         worker_class=args.worker_class,
         app_workers=args.app_workers,
         threads=args.threads,
         keep_tsdb=args.keep_tsdb,
+        target=args.target,
+        locustfile=args.locustfile,
+        redis_url=args.redis_url,
+        web=args.web,
     )
     result = bench.run(options)
     print(result.summary)

@@ -3,7 +3,6 @@
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -13,20 +12,19 @@ from typing import TextIO
 from loadgen import runner
 from rig import processes, redis_server, serve
 from rig.errors import RigError
-from rig.local import monitor, results, sampler
+from rig.local import monitor, own, results, sampler
+from rig.local import target as local_target
 from rig.local.plan import LocalOptions, Plan, plan
 from rig.local.progress import Progress
 from rig.paths import REPO_ROOT
 from rig.ports import free_port
+from rig.signals import interrupt_on_signals
 from rundir.files import STATS_CSV
 
 # Beyond --run-time: worker start-up, seeding before the clock starts, stopping users.
 GRACE_SECONDS = 180
 NO_RUN_TIME_LIMIT = 3600  # shape-driven scenarios (no run-time) end themselves; bound them anyway
 API_START_SECONDS = 60
-# Ctrl-C raises KeyboardInterrupt by itself; these unwind the same way, so every started
-# process is stopped (systemd and CI time-outs send SIGTERM, a closed terminal SIGHUP).
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 def _tail(path: Path, lines: int = 15) -> str:
@@ -46,22 +44,17 @@ def run(opts: LocalOptions, out: TextIO = sys.stdout) -> results.LocalResult:
     """Run the bench and build the report; RigError for anything the user can fix."""
     the_plan = plan(opts)
     the_plan.logs.mkdir(parents=True)
-
-    def _unwind(_signum, _frame):
-        raise KeyboardInterrupt
-
-    previous = {signum: signal.signal(signum, _unwind) for signum in STOP_SIGNALS}
+    # SIGTERM (systemd, CI time-outs) and SIGHUP (a closed terminal) unwind like Ctrl-C, so
+    # every started process is stopped.
     try:
-        with contextlib.ExitStack() as stack:
+        with interrupt_on_signals(), contextlib.ExitStack() as stack:
             return _Bench(the_plan, out, stack).run()
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
         if not opts.keep_tsdb:
             shutil.rmtree(the_plan.work / "tsdb", ignore_errors=True)
 
 
-class _Bench:
+class _Bench(own.OwnService):
     """One run's processes; each one started registers its stop on the exit stack at once."""
 
     def __init__(self, the_plan: Plan, out: TextIO, stack: contextlib.ExitStack):
@@ -75,6 +68,9 @@ class _Bench:
         self.sampler: sampler.Sampler | None = None
         self.locust_metrics_port = free_port()
         self.master_port = free_port()
+        self.web_port = free_port() if self.opts.web else None
+        self.db = self.api = None
+        self.api_name = None
 
     def say(self, line: str) -> None:
         self.out.write(line + "\n")
@@ -83,12 +79,15 @@ class _Bench:
     def run(self) -> results.LocalResult:
         p = self.plan
         self.say(f"run {p.run_id}: results in {p.path}")
-        self.db = redis_server.start(log_path=p.logs / "redis.log")
-        self.stack.callback(self.db.stop)
-        self.api_name = f"rig-api-{p.run_id}"
-        self.api = self._start_api()
-        self.stack.callback(self.api.stop)
-        self.say(f"Redis {self.db.url} ({self.db.binary.name}), API {self.api.url}")
+        if self.opts.target:
+            self._say_target()
+        else:
+            self.db = redis_server.start(log_path=p.logs / "redis.log")
+            self.stack.callback(self.db.stop)
+            self.api_name = f"rig-api-{p.run_id}"
+            self.api = self._start_api()
+            self.stack.callback(self.api.stop)
+            self.say(f"Redis {self.db.url} ({self.db.binary.name}), API {self.api.url}")
         self.stack.callback(self._stop_locust)
         self._start_monitoring()
         launched, finished = self._run_locust()
@@ -103,12 +102,13 @@ class _Bench:
             p,
             launched,
             finished,
-            target=self.api.url,
-            redis_url=self.db.url,
+            target=local_target.redact(self.target_url),
+            redis_url=self.redis_url,
             locust_exit_code=self.master.returncode if self.master else None,
             monitoring=self._monitoring_facts(),
             prometheus_url=self.monitoring.url if self.monitoring else None,
             incidents=incidents,
+            **self._target_facts(),
         )
         verdicts = result.verdicts
         reasons = "".join(f"\n  suspect: {r}" for r in verdicts["validity_reasons"])
@@ -116,7 +116,7 @@ class _Bench:
         return result
 
     def _start_api(self) -> serve.RunningApi:
-        """Gunicorn as `rig serve` runs it, named so process-exporter can tell it apart."""
+        """The API as `rig serve` runs it, named so process-exporter can tell it apart."""
         log = self.plan.logs / "api.log"
         settings = {
             "RIG_WORKER_CLASS": self.opts.worker_class,
@@ -129,6 +129,7 @@ class _Bench:
                 settings=settings,
                 log_path=log,
                 timeout=API_START_SECONDS,
+                server=self.opts.server,
                 name=self.api_name,
                 ready_path="/readyz",  # Redis reachable and its JSON module loaded
             )
@@ -138,12 +139,14 @@ class _Bench:
     def _start_monitoring(self) -> None:
         absent = monitor.missing_binaries()
         if self.opts.prometheus and not absent:
-            groups = monitor.ProcessGroups(self.api_name, self.db.port, self.master_port)
+            groups = monitor.ProcessGroups(
+                self.api_name, self.db.port if self.db else None, self.master_port
+            )
             self.monitoring = monitor.start(
                 self.plan.work,
                 self.plan.logs,
-                self.db.url,
-                f"127.0.0.1:{self.api.port}",
+                self.redis_url,
+                f"127.0.0.1:{self.api.port}" if self.api else None,
                 f"127.0.0.1:{self.locust_metrics_port}",
                 groups,
             )
@@ -160,12 +163,18 @@ class _Bench:
         self.sampler = sampler.Sampler(
             self.plan.path,
             groups={
-                "api": lambda: [self.api.process.pid],
-                "redis": lambda: [self.db.process.pid],
+                **(
+                    {
+                        "api": lambda: [self.api.process.pid],
+                        "redis": lambda: [self.db.process.pid],
+                    }
+                    if self.api
+                    else {}
+                ),
                 "locust": lambda: [p.pid for p in [self.master, *self.workers] if p],
             },
             workers=lambda: [p.pid for p in self.workers],
-            redis_url=self.db.url,
+            redis_url=self.redis_url,
         )
         self.sampler.start()
         self.stack.callback(self.sampler.stop)
@@ -181,10 +190,11 @@ class _Bench:
     def _incidents(self) -> list[str]:
         """Servers that died under load: the figures then measure errors, not the service."""
         found = []
-        for name, proc, log in (
-            ("the API (Gunicorn)", self.api.process, "api.log"),
+        started = [] if self.opts.target else [
+            (f"the API ({self.opts.server})", self.api.process, "api.log"),
             ("Redis", self.db.process, "redis.log"),
-        ):
+        ]  # fmt: skip
+        for name, proc, log in started:
             code = proc.poll()
             if code is not None:
                 found.append(f"{name} exited during the run (code {code}); see logs/{log}")
@@ -200,9 +210,14 @@ class _Bench:
 
     def _run_locust(self) -> tuple[float, float]:
         p, env = self.plan, _child_env()
+        locustfile = (
+            local_target.locustfiles(self.opts.locustfile, self.opts.scenario)
+            if self.opts.locustfile
+            else None
+        )
         argv = runner.master_argv(
             self.opts.scenario,
-            self.api.url,
+            self.target_url,
             p.path,
             self.opts.workers,
             run_time=p.run_time,
@@ -210,15 +225,20 @@ class _Bench:
             spawn_rate=self.opts.spawn_rate,
             prometheus_port=self.locust_metrics_port,
             master_bind_port=self.master_port,
+            locustfile=locustfile,
+            web_port=self.web_port,
         )
         master_log = p.logs / "locust_master.log"
         launched = time.time()
         self.master = processes.spawn(argv, env=env, log_path=master_log, cwd=REPO_ROOT)
-        worker_argv = runner.worker_argv("127.0.0.1", self.master_port)
+        worker_argv = runner.worker_argv("127.0.0.1", self.master_port, locustfile=locustfile)
         for index in range(self.opts.workers):
             log = p.logs / f"locust_worker_{index + 1}.log"
             self.workers.append(processes.spawn(worker_argv, env=env, log_path=log, cwd=REPO_ROOT))
 
+        if self.web_port:
+            self._follow_web_ui(master_log)
+            return self._after_master(launched, master_log)
         limit = (p.total or NO_RUN_TIME_LIMIT) + GRACE_SECONDS
         progress = Progress(
             self.out, f"http://127.0.0.1:{self.locust_metrics_port}/metrics", p.total
@@ -231,6 +251,10 @@ class _Bench:
             progress.update()
             time.sleep(0.5)
         progress.done()
+        return self._after_master(launched, master_log)
+
+    def _after_master(self, launched: float, master_log: Path) -> tuple[float, float]:
+        p = self.plan
         finished = time.time()
         for worker in self.workers:
             try:

@@ -4,6 +4,7 @@ Jobs and the `instance` label follow the lab's Prometheus (roles/prometheus): jo
 redis, process, app, locust; every target of this box is labelled instance="local".
 """
 
+import os
 import re
 import shutil
 import subprocess
@@ -37,24 +38,26 @@ def missing_binaries() -> list[str]:
 class ProcessGroups:
     """How process-exporter tells this run's processes from anyone else's on the box."""
 
-    api_name: str  # Gunicorn's --name, present in the master's and workers' command lines
-    redis_port: int
+    api_name: str | None  # Gunicorn's --name, in the master's and workers' command lines
+    redis_port: int | None  # None: a service the rig did not start (rig local --target)
     locust_master_port: int
 
     def config(self) -> dict:
         port = self.locust_master_port
-        return {
-            "process_names": [
-                {"name": "api", "cmdline": [re.escape(self.api_name)]},
+        groups = []
+        if self.api_name:
+            groups.append({"name": "api", "cmdline": [re.escape(self.api_name)]})
+        if self.redis_port:
+            groups.append(
                 {
                     "name": "redis",
                     "comm": ["redis-server", "valkey-server"],
                     "cmdline": [rf":{self.redis_port}\b"],
-                },
-                # The master binds the port, the workers connect to it.
-                {"name": "locust", "cmdline": [rf"--master(-bind)?-port {port}\b"]},
-            ]
-        }
+                }
+            )
+        # The master binds the port, the workers connect to it.
+        groups.append({"name": "locust", "cmdline": [rf"--master(-bind)?-port {port}\b"]})
+        return {"process_names": groups}
 
 
 @dataclass
@@ -73,9 +76,14 @@ class Monitoring:
 
 
 def _start_exporter(
-    argv: list[str], port: int, log: Path, what: str, procs: list[subprocess.Popen]
+    argv: list[str],
+    port: int,
+    log: Path,
+    what: str,
+    procs: list[subprocess.Popen],
+    env: dict[str, str] | None = None,
 ) -> str:
-    proc = processes.spawn(argv, log_path=log)
+    proc = processes.spawn(argv, log_path=log, env=env)
     procs.append(proc)
     _wait(lambda: http_ok(f"http://127.0.0.1:{port}/metrics", timeout=2.0), what, proc, log)
     return f"127.0.0.1:{port}"
@@ -109,13 +117,16 @@ def prometheus_config(targets: dict[str, str], scrape_interval: int) -> dict:
 def start(
     work_dir: Path,
     log_dir: Path,
-    redis_url: str,
-    api_address: str,
+    redis_url: str | None,
+    api_address: str | None,
     locust_address: str,
     groups: ProcessGroups,
     scrape_interval: int = SCRAPE_INTERVAL,
 ) -> Monitoring:
-    """Start the exporters that are installed, then Prometheus scraping them and the rig."""
+    """Start the exporters that are installed, then Prometheus scraping them and the rig.
+
+    No `redis_url`: no Redis to watch; no `api_address`: the service has no /metrics of ours.
+    """
     absent = missing_binaries()
     if absent:
         raise RigError(f"not installed: {', '.join(absent)}")
@@ -132,14 +143,15 @@ def start(
              "--collector.netdev.device-exclude=^$"],  # keep lo: all of the rig's traffic
             port, log_dir / "node_exporter.log", "prometheus-node-exporter", procs,
         )  # fmt: skip
-        if shutil.which(REDIS_EXPORTER):
+        if redis_url and shutil.which(REDIS_EXPORTER):
             port = free_port()
+            # The address goes in the environment: a password in it stays out of `ps`.
             targets["redis"] = _start_exporter(
-                [shutil.which(REDIS_EXPORTER), "-redis.addr", redis_url,
-                 "-web.listen-address", f"127.0.0.1:{port}"],
+                [shutil.which(REDIS_EXPORTER), "-web.listen-address", f"127.0.0.1:{port}"],
                 port, log_dir / "redis_exporter.log", "prometheus-redis-exporter", procs,
+                env={**os.environ, "REDIS_ADDR": redis_url},
             )  # fmt: skip
-        else:
+        elif redis_url:
             missing.append(REDIS_EXPORTER)
         if shutil.which(PROCESS_EXPORTER):
             port = free_port()
@@ -152,7 +164,8 @@ def start(
             )  # fmt: skip
         else:
             missing.append(PROCESS_EXPORTER)
-        targets["app"] = api_address
+        if api_address:
+            targets["app"] = api_address
         targets["locust"] = locust_address
 
         port = free_port()

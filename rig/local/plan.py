@@ -1,12 +1,14 @@
 """What one `rig local` run will do, fixed and checked before anything starts."""
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from loadgen import runner
 from rig.errors import RigError
+from rig.local import own
 from rig.paths import DEFAULT_RESULTS_DIR
 from rundir.files import LOGS_DIR
 from rundir.timespan import parse_duration
@@ -14,17 +16,22 @@ from rundir.timespan import parse_duration
 
 @dataclass
 class LocalOptions:
-    scenario: str = "post_15k"
+    scenario: str | None = own.DEFAULT_SCENARIO  # None: a --locustfile alone, no conf
     run_time: str | None = None
     users: int | None = None
     spawn_rate: float | None = None
     workers: int = 4
     results_dir: Path = DEFAULT_RESULTS_DIR
     prometheus: bool = True  # False: skip Prometheus and exporters, sample with psutil
-    worker_class: str = "gevent"
+    server: str = "gunicorn"  # or granian (rig.serve.SERVERS)
+    worker_class: str = "gevent"  # Gunicorn's; Granian has none
     app_workers: int = field(default_factory=lambda: os.cpu_count() or 1)
     threads: int = 4
     keep_tsdb: bool = False
+    target: str | None = None  # a service the rig did not start: no bundled API or Redis
+    locustfile: Path | None = None  # the user's locustfile, the rig's plugins beside it
+    redis_url: str | None = None  # the target's Redis, watched read-only
+    web: bool = False  # Locust's web UI: the run starts and stops in the browser
 
 
 @dataclass
@@ -35,6 +42,7 @@ class Plan:
     total: int | None  # seconds of load, when the run has a run time
     run_id: str
     path: Path
+    name: str  # the scenario, or the locustfile's name when it runs without one
 
     @property
     def logs(self) -> Path:
@@ -47,7 +55,9 @@ class Plan:
 
 def plan(opts: LocalOptions) -> Plan:
     """RigError for a scenario, run time or count the run could not use."""
-    settings = runner.scenario_settings(opts.scenario)  # RigError names the known scenarios
+    own.check_options(opts)  # --target, --locustfile, --redis-url
+    # RigError names the known scenarios.
+    settings = runner.scenario_settings(opts.scenario) if opts.scenario else {}
     run_time = opts.run_time or settings.get("run-time")
     total = parse_duration(run_time) if run_time else None
     if opts.workers < 1:
@@ -56,8 +66,9 @@ def plan(opts: LocalOptions) -> Plan:
         raise RigError("--users must be at least 1")
     if opts.spawn_rate is not None and opts.spawn_rate <= 0:
         raise RigError("--spawn-rate must be above 0")
-    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{opts.scenario}"
+    name = opts.scenario or re.sub(r"[^A-Za-z0-9_.-]", "_", opts.locustfile.stem)
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{name}"
     path = Path(opts.results_dir).resolve() / run_id
     if path.exists():
         raise RigError(f"{path} already exists; wait a second and run again")
-    return Plan(opts, settings, run_time, total, run_id, path)
+    return Plan(opts, settings, run_time, total, run_id, path, name)

@@ -42,7 +42,8 @@ class RequestRate:
 
 
 class Progress:
-    """One status line from the Locust master's exporter: elapsed/total, users, RPS, failures."""
+    """One status line from the Locust master's exporter: elapsed/total and time left, users,
+    RPS, the run's p95 so far and its failures."""
 
     def __init__(self, out: TextIO, metrics_url: str, total: int | None):
         self.out = out
@@ -59,6 +60,11 @@ class Progress:
             text = requests.get(self.metrics_url, timeout=1).text
         except requests.RequestException:
             return {}
+        return self._parse(text)
+
+    @staticmethod
+    def _parse(text: str) -> dict[str, float]:
+        """The figures of the line from the exporter's text (counts summed over endpoints)."""
         figures: dict[str, float] = {}
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
@@ -66,6 +72,12 @@ class Progress:
                     figures[sample.name] = sample.value
                 elif sample.name in ("locust_requests_total", "locust_failures_total"):
                     figures[sample.name] = figures.get(sample.name, 0.0) + sample.value
+                elif (
+                    sample.name == "locust_response_time_seconds"
+                    and sample.labels.get("name") == "Aggregated"
+                    and sample.labels.get("quantile") == "0.95"
+                ):
+                    figures["p95_ms"] = sample.value * 1000
         return figures
 
     def sample(self, now: float) -> None:
@@ -82,16 +94,25 @@ class Progress:
     def line(self, now: float) -> str:
         f = self.figures
         total = f"/{self.total}" if self.total else ""
+        left = ""
         if self.load_started is None:
             clock = "starting"
         else:
-            clock = f"{now - self.load_started:4.0f}{total} s"
+            elapsed = now - self.load_started
+            clock = f"{elapsed:4.0f}{total} s"
+            if self.total:
+                left = f"{max(self.total - elapsed, 0):.0f} s left  "
         rps = self.rate.rate(now)
+        p95 = f.get("p95_ms")
+        failures = f.get("locust_failures_total", 0)
+        requests_made = f.get("locust_requests_total", 0)
+        share = f" ({failures / requests_made:.2%})" if requests_made else ""
         return (
-            f"[{clock}] workers {f.get('locust_workers', 0):.0f}  "
+            f"[{clock}] {left}workers {f.get('locust_workers', 0):.0f}  "
             f"users {f.get('locust_users', 0):.0f}  "
             f"RPS {'—' if rps is None else f'{rps:.1f}'}  "
-            f"failures {f.get('locust_failures_total', 0):.0f}"
+            f"p95 {'—' if p95 is None else f'{p95:.0f} ms'}  "
+            f"failures {failures:.0f}{share}"
         )
 
     def update(self) -> None:

@@ -38,12 +38,13 @@ def run_info(
     monitoring: dict,
     versions: dict,
     incidents: list[str],
+    roles: list[str] | None = None,
 ) -> runinfo.RunInfo:
     """run.json of a local run: the same rundir.runinfo.make() as `rig run-info` (the role)."""
     opts, settings = the_plan.opts, the_plan.settings
     return runinfo.make(
         the_plan.path,
-        scenario=opts.scenario,
+        scenario=the_plan.name,
         launched=launched,
         finished=finished,
         run_id=the_plan.run_id,
@@ -56,6 +57,7 @@ def run_info(
             "seed_count": settings.get("seed-count", documents.DEFAULT_SEED_COUNT),
             "doc_size": settings.get("doc-size", documents.DEFAULT_SIZE),
             "locust_workers": opts.workers,
+            "server": opts.server,
             "worker_class": opts.worker_class,
             "workers": opts.app_workers,
             "threads": opts.threads,
@@ -64,7 +66,7 @@ def run_info(
         # One box: the rig's traffic is all on lo, and other interfaces carry other things.
         hosts={
             HOST: {
-                "roles": ROLES,
+                "roles": roles or ROLES,
                 "instance": INSTANCE,
                 "network_devices": "lo",
                 "network_exclude": "",
@@ -82,23 +84,32 @@ def finish(
     finished: float,
     *,
     target: str,
-    redis_url: str,
+    redis_url: str | None,
     locust_exit_code: int | None,
     monitoring: dict,
     prometheus_url: str | None,
     incidents: list[str],
+    roles: list[str] | None = None,
+    extra: dict | None = None,
 ) -> LocalResult:
-    """Write run.json, build the report; the exit code says what `rig local` found."""
-    run_info(
+    """Write run.json, build the report; the exit code says what `rig local` found.
+
+    No `redis_url`: a --target service whose Redis is not watched (no Redis versions).
+    `extra`: more facts for run.json (target_local).
+    """
+    info = run_info(
         the_plan,
         launched,
         finished,
         target=target,
         locust_exit_code=locust_exit_code,
         monitoring=monitoring,
-        versions=fingerprint.versions(redis_url),
+        versions=fingerprint.versions(redis_url) if redis_url else fingerprint.box_versions(),
         incidents=incidents,
-    ).write(the_plan.path)
+        roles=roles,
+    )
+    info.extra.update(extra or {})
+    info.write(the_plan.path)
     report = build.build(the_plan.path, prometheus_url, the_plan.path.parent)
     slo = report.verdicts["slo"]
     code = SLO_FAILED_EXIT if slo == "FAIL" else 0

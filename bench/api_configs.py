@@ -1,0 +1,31 @@
+"""Server configurations the API benchmark compares: gunicorn-CLASS[-THREADS], granian[-THREADS]."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    label: str
+    server: str
+    worker_class: str | None
+    threads: int
+
+    def settings(self, workers: int) -> dict[str, str]:
+        found = {"RIG_WORKERS": str(workers), "RIG_THREADS": str(self.threads)}
+        if self.worker_class:
+            found["RIG_WORKER_CLASS"] = self.worker_class
+        return found
+
+
+def parse_config(text: str) -> ServerConfig:
+    """gunicorn-CLASS[-THREADS] or granian[-THREADS]; ValueError names the accepted forms."""
+    parts = text.strip().lower().split("-")
+    threads = int(parts.pop()) if len(parts) > 1 and parts[-1].isdigit() else None
+    if parts == ["granian"]:
+        return ServerConfig(text, "granian", None, threads or 8)
+    if len(parts) == 2 and parts[0] == "gunicorn" and parts[1] in ("gevent", "gthread", "sync"):
+        if threads and parts[1] != "gthread":
+            raise ValueError(f"{text}: only gthread workers take a thread count")
+        return ServerConfig(text, "gunicorn", parts[1], threads or 4)
+    raise ValueError(f"{text!r} is not gunicorn-gevent, gunicorn-sync, gunicorn-gthread[-N] or "
+                     "granian[-N]")  # fmt: skip

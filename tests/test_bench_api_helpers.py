@@ -1,0 +1,55 @@
+"""The API benchmark's pure helpers: configuration names and the profile summary."""
+
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+
+import api_configs  # bench/ is a folder of scripts, not a package
+import api_profile
+
+
+@pytest.mark.parametrize(
+    ("text", "server", "worker_class", "threads", "settings"),
+    [
+        ("gunicorn-gevent", "gunicorn", "gevent", 4, {"RIG_WORKER_CLASS": "gevent"}),
+        ("gunicorn-gthread-16", "gunicorn", "gthread", 16, {"RIG_THREADS": "16"}),
+        ("granian", "granian", None, 8, {"RIG_THREADS": "8"}),
+        ("granian-32", "granian", None, 32, {"RIG_THREADS": "32"}),
+    ],
+)
+def test_configuration_names_become_server_settings(text, server, worker_class, threads, settings):
+    config = api_configs.parse_config(text)
+    assert (config.server, config.worker_class, config.threads) == (server, worker_class, threads)
+    assert settings.items() <= config.settings(workers=2).items()
+    assert config.settings(workers=2)["RIG_WORKERS"] == "2"
+
+
+@given(st.text(max_size=30))
+def test_any_configuration_name_is_a_configuration_or_a_value_error(text):
+    try:
+        config = api_configs.parse_config(text)
+    except ValueError:
+        return
+    assert config.server in ("gunicorn", "granian") and config.threads >= 0
+
+
+def test_a_profile_is_summed_by_package_and_function(tmp_path):
+    raw = tmp_path / "raw.txt"
+    raw.write_text(
+        'process 1:"python -m app.granian_conf";_runner (granian/wsgi.py:62);'
+        "wsgi_app (flask/app.py:1500);add_document (app/views/documents.py:30) 6\n"
+        'process 1:"python -m app.granian_conf";_runner (granian/wsgi.py:64) 3\n'
+        'process 1:"python -m app.granian_conf" 1\n'
+        "garbage line without a count\n"
+    )
+    lines = api_profile.summarize(raw)
+    assert lines[0].startswith("10 samples")
+    assert "   60.0 %  app (the API's own code)" in lines
+    assert "   30.0 %  granian" in lines
+    assert "   10.0 %  native code without a Python frame" in lines
+    assert "   30.0 %  _runner (granian/wsgi.py)" in lines  # lines 62 and 64: one function
