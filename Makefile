@@ -9,10 +9,11 @@ RUN_TIME ?= 60s
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml collections/requirements.yml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	scripts/install-collections.sh $(VENV)
 	touch $@
 
 system-deps:

@@ -86,8 +86,12 @@ class JsonApiUser(FastHttpUser):
     # -- writes of whole documents -------------------------------------------------------
 
     def _add(self, kind: str, body: bytes, name: str) -> None:
+        # A bounded pool of ids (overwritten) keeps Redis' memory flat however long the run.
+        url = f"/api/v1/add_{kind}"
+        if WORKLOAD.doc_pool:
+            url += f"?id=pool-{random.randrange(WORKLOAD.doc_pool)}"
         with self.client.post(
-            f"/api/v1/add_{kind}", data=body, headers=JSON_HEADERS, name=name, catch_response=True
+            url, data=body, headers=JSON_HEADERS, name=name, catch_response=True
         ) as response:
             problem = _problem(response, 201)
             if problem is None:

@@ -142,3 +142,20 @@ def cluster_api(json_redis_cluster, tmp_path_factory):
     )
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_lab(tmp_path_factory):
+    """The one lab-in-a-box of the session (tests/lab_support.py), brought down at its end."""
+    from tests.lab_support import open_shared_lab
+
+    with open_shared_lab(tmp_path_factory) as the_lab:
+        yield the_lab
+
+
+@pytest.fixture(scope="session")
+def provisioned_lab(shared_lab):
+    """The shared lab after one site.yml run (whoever needs it first makes it)."""
+    if shared_lab.first_site is None:
+        shared_lab.first_site = shared_lab.playbook()
+    return shared_lab

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -49,11 +50,16 @@ class LabDriver:
         return self.rig("ssh", host, command, timeout=timeout)
 
     def playbook(
-        self, playbook: str = "site.yml", extra: dict | None = None, timeout: float = 900
+        self,
+        playbook: str = "site.yml",
+        extra: dict | None = None,
+        timeout: float = 900,
+        options: tuple[str, ...] = (),
     ) -> tuple[subprocess.CompletedProcess, float]:
         env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
         env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
         argv = [str(BIN / "ansible-playbook"), "-i", str(self.config.inventory_dir), playbook]
+        argv += list(options)
         variables = {**self.extra_vars, **(extra or {})}
         if variables:
             argv += ["-e", json.dumps(variables)]
@@ -66,18 +72,24 @@ class LabDriver:
 
 @contextmanager
 def running_lab(
-    name: str, hosts: str, driver_class: type[LabDriver] = LabDriver, **driver_options
+    name: str,
+    hosts: str,
+    driver_class: type[LabDriver] = LabDriver,
+    releases: str | None = None,
+    **driver_options,
 ) -> Iterator[LabDriver]:
     """`rig lab up` (after removing what an interrupted run left), then always `rig lab down`."""
     require_root("lab-in-a-box creates bridges, namespaces, mounts and iptables rules")
     require_binary("systemd-nspawn", "systemd-container")
     require_binary("debootstrap", "debootstrap")
     require_binary("iptables", "iptables")
-    lab = driver_class(LabConfig.from_options(name=name, hosts=hosts), **driver_options)
+    config = LabConfig.from_options(name=name, hosts=hosts, releases=releases)
+    lab = driver_class(config, **driver_options)
     if lab.config.state_file.exists():
         lab.rig("down")
     started = time.monotonic()
-    up = lab.rig("up", "--hosts", hosts, timeout=600)
+    release_args = ["--release", releases] if releases else []
+    up = lab.rig("up", "--hosts", hosts, *release_args, timeout=900)
     assert up.returncode == 0, up.stdout + up.stderr
     print(f"\nrig lab up: {time.monotonic() - started:.1f} s\n{up.stdout}")
     try:
@@ -121,3 +133,61 @@ def poll(probe, timeout: float, what: str, interval: float = 1.0):
             return value
         time.sleep(interval)
     pytest.fail(f"{what} did not happen within {timeout:.0f} s (last: {value})")
+
+
+# The one lab every lab test shares (session fixtures in conftest.py): the mixed lab of real
+# labs, the app host on Debian 13 and the others on Debian 12, reached as the sudo user, with
+# a management and a data network.
+SHARED_LAB_NAME = lab_name("lab")
+SHARED_HOSTS = ("app", "loadgen", "monitor")
+SHARED_RELEASES = "app=trixie"
+# What the app and locust roles deploy; a frozen copy keeps every site.yml run of the session
+# on the same code while the working tree changes underneath.
+SOURCE_PATHS = ("pyproject.toml", "app", "loadgen", "rundir")
+
+
+@dataclass
+class SharedLab(LabDriver):
+    # Where benchmark.yml fetches runs and report.yml writes index.md.
+    results: Path = Path()
+    # (result, seconds) of the session's first site.yml run, on fresh hosts.
+    first_site: tuple[subprocess.CompletedProcess, float] | None = None
+
+    @property
+    def prometheus(self) -> str:
+        return f"http://{self.config.host('monitor').address}:9090"
+
+    def data(self, host: str) -> str:
+        return self.config.host(host).data_address
+
+    def redis_password(self) -> str:
+        import yaml
+
+        inventory = yaml.safe_load(self.config.inventory_path.read_text())
+        return inventory["all"]["vars"]["redis_password"]
+
+
+def snapshot(destination: Path) -> Path:
+    for name in SOURCE_PATHS:
+        source = REPO_ROOT / name
+        if source.is_dir():
+            ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+            shutil.copytree(source, destination / name, ignore=ignore)
+        else:
+            shutil.copy2(source, destination / name)
+    return destination
+
+
+@contextmanager
+def open_shared_lab(tmp_path_factory) -> Iterator[SharedLab]:
+    source = snapshot(tmp_path_factory.mktemp("checkout"))
+    frozen_code = {"app_source_dir": str(source), "locust_source_dir": str(source)}
+    with running_lab(
+        SHARED_LAB_NAME,
+        ",".join(SHARED_HOSTS),
+        SharedLab,
+        releases=SHARED_RELEASES,
+        extra_vars=frozen_code,
+        results=tmp_path_factory.mktemp("results"),
+    ) as lab:
+        yield lab

@@ -23,8 +23,7 @@ from tests.support import require_binary
 
 BIN = Path(sys.executable).parent
 ROLES = sorted(p.name for p in (REPO_ROOT / "roles").iterdir() if p.is_dir())
-# Roles that run a service: preflight, install, configure (grafana hands install and
-# configure to the grafana.grafana collection).
+# Roles that run a service: preflight, install, configure.
 SERVICE_ROLES = [r for r in ROLES if r not in ("_release", "benchmark", "report")]
 PLAYBOOKS = ["site.yml", *(f"playbooks/{p.name}" for p in (REPO_ROOT / "playbooks").glob("*.yml"))]
 EXAMPLE_INVENTORY = REPO_ROOT / "inventory" / "lab"
@@ -77,7 +76,12 @@ def test_site_yml_only_imports_the_tier_playbooks():
     plays = yaml.safe_load((REPO_ROOT / "site.yml").read_text())
     imported = [play.get("ansible.builtin.import_playbook") for play in plays]
     assert all(imported), "site.yml holds only import_playbook entries"
-    assert imported[:3] == ["playbooks/redis.yml", "playbooks/app.yml", "playbooks/loadgen.yml"]
+    assert imported[:4] == [
+        "playbooks/preflight.yml",
+        "playbooks/redis.yml",
+        "playbooks/app.yml",
+        "playbooks/loadgen.yml",
+    ]
     assert "playbooks/monitoring.yml" in imported
 
 
@@ -106,9 +110,7 @@ def test_every_role_variable_is_documented_in_argument_specs(role):
 @pytest.mark.parametrize("role", SERVICE_ROLES)
 def test_service_roles_are_split_into_preflight_install_configure(role):
     tasks = {p.name for p in (REPO_ROOT / "roles" / role / "tasks").glob("*.yml")}
-    assert {"main.yml", "preflight.yml"} <= tasks
-    if role != "grafana":
-        assert {"install.yml", "configure.yml"} <= tasks
+    assert {"main.yml", "preflight.yml", "install.yml", "configure.yml"} <= tasks
 
 
 def test_redis_role_refuses_to_run_without_a_password(tmp_path):
@@ -160,21 +162,22 @@ def test_scrape_config_is_generated_from_the_example_inventory_and_valid(tmp_pat
     assert check.returncode == 0, check.stdout + check.stderr
 
     jobs = {j["job_name"]: j for j in yaml.safe_load(dest.read_text())["scrape_configs"]}
-    assert set(jobs) == {"prometheus", "node", "process", "redis", "app", "locust", "cadvisor"}
+    # cAdvisor is optional and off in the example lab: no job scrapes it.
+    assert set(jobs) == {"prometheus", "node", "process", "redis", "app", "locust"}
 
     def targets(job: str) -> dict[str, str]:
         return {c["labels"]["instance"]: c["targets"][0] for c in jobs[job]["static_configs"]}
 
+    # Scrapes travel on the data network (rig_data_address), not the management one.
     assert targets("node") == {
-        "app1": "192.0.2.10:9100",
-        "loadgen1": "192.0.2.20:9100",
-        "loadgen2": "192.0.2.21:9100",
-        "monitor1": "192.0.2.30:9100",
+        "app1": "198.51.100.10:9100",
+        "loadgen1": "198.51.100.20:9100",
+        "loadgen2": "198.51.100.21:9100",
+        "monitor1": "198.51.100.30:9100",
     }
-    assert targets("redis") == {"app1": "192.0.2.10:9121"}
-    assert targets("app") == {"app1": "192.0.2.10:8000"}
-    assert targets("locust") == {"loadgen1": "192.0.2.20:9646"}
-    assert targets("cadvisor") == {"app1": "192.0.2.10:8080"}
+    assert targets("redis") == {"app1": "198.51.100.10:9121"}
+    assert targets("app") == {"app1": "198.51.100.10:8000"}
+    assert targets("locust") == {"loadgen1": "198.51.100.20:9646"}
 
 
 def test_grafana_refuses_the_default_admin_password(tmp_path):

@@ -8,6 +8,7 @@ from rig.lab.config import DEFAULT_HOSTS, LabConfig
 
 EPILOG = """examples:
   sudo rig lab up                              hosts app, loadgen, monitor; writes the inventory
+  sudo rig lab up --hosts app,loadgen --release app=trixie   app on Debian 13, loadgen on 12
   sudo rig lab up --name mon --hosts app,monitor   a second lab beside the first
   ansible-playbook -i inventory/lab-in-a-box site.yml
   sudo rig lab ssh app systemctl status rig-api
@@ -52,7 +53,19 @@ def register(subparsers) -> None:
         help="where the Debian base image is cached (default $RIG_LAB_CACHE_DIR or "
         "/var/cache/rig-lab)",
     )
-    up.add_argument("--subnet", help="a private /24 for the lab (default: derived from --name)")
+    up.add_argument(
+        "--release",
+        action="append",
+        metavar="HOST=RELEASE",
+        help="Debian release of a host: bookworm (the default) or trixie; repeat or separate "
+        "with commas, e.g. --release app=trixie",
+    )
+    up.add_argument(
+        "--subnet", help="a private /24 for the management network (default: from --name)"
+    )
+    up.add_argument(
+        "--data-subnet", help="a private /24 for the data network (default: from --name)"
+    )
     up.set_defaults(func=run_up)
 
     down = actions.add_parser("down", parents=[common], help="stop the lab, remove every trace")
@@ -79,6 +92,8 @@ def _config(args: argparse.Namespace) -> LabConfig:
         subnet=getattr(args, "subnet", None),
         state_root=args.state_dir,
         cache_dir=getattr(args, "cache_dir", None),
+        data_subnet=getattr(args, "data_subnet", None),
+        releases=getattr(args, "release", None),
     )
 
 
@@ -123,6 +138,9 @@ def run_ssh(args: argparse.Namespace) -> int:
 
 
 def _print_rows(rows: list[dict]) -> None:
-    print(f"{'HOST':<12} {'ADDRESS':<15} {'STATE':<8} GROUPS")
+    print(f"{'HOST':<12} {'ADDRESS':<15} {'DATA ADDRESS':<15} {'RELEASE':<9} {'STATE':<8} GROUPS")
     for row in rows:
-        print(f"{row['host']:<12} {row['address']:<15} {row['state']:<8} {row['groups']}")
+        print(
+            f"{row['host']:<12} {row['address']:<15} {row['data_address']:<15} "
+            f"{row['release']:<9} {row['state']:<8} {row['groups']}"
+        )

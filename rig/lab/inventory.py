@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from rig.lab.config import DEFAULT_NAME, LabConfig
+from rig.lab.config import DEFAULT_NAME, LAB_USER, LabConfig
 
 SSH_ARGS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
 
@@ -14,7 +14,10 @@ def inventory_data(lab: LabConfig) -> dict:
     hosts = {
         host.name: {
             "ansible_host": host.address,
-            "ansible_user": "root",
+            # Unprivileged, root only through sudo (become), as on lab hardware.
+            "ansible_user": LAB_USER,
+            # Redis, the API, Locust and the scrapes use the data network.
+            "rig_data_address": host.data_address,
             "ansible_ssh_private_key_file": str(lab.key_path),
             "ansible_ssh_common_args": SSH_ARGS,
             "ansible_python_interpreter": "/usr/bin/python3",

@@ -60,17 +60,22 @@ def up(lab: LabConfig) -> dict[str, float]:
             f"`rig lab down --name {lab.name}` first"
         )
     network.check_subnet_free(lab)
-    if network.link_exists(lab.bridge):
+    if network.link_exists(lab.bridge) or network.link_exists(lab.data_bridge):
         raise RigError(f"bridge {lab.bridge} exists but lab {lab.name!r} has no state; "
                        f"`rig lab down --name {lab.name}` cleans it up")  # fmt: skip
     started = time.monotonic()
-    image, built = rootfs.ensure_rootfs(lab.cache_dir)
+    images, built = {}, False
+    for suite in lab.suites:
+        images[suite], built_now = rootfs.ensure_rootfs(lab.cache_dir, suite)
+        built = built or built_now
     image_done = time.monotonic()
     state = {
         "name": lab.name,
         "subnet": str(lab.subnet),
+        "data_subnet": str(lab.data_subnet),
         "hosts": list(lab.hosts),
-        "rootfs": str(image),
+        "releases": [list(pair) for pair in lab.releases],
+        "rootfs": {suite: str(path) for suite, path in images.items()},
         "supervisors": {},
     }
     _write_state(lab, state)  # from here on, `down` can undo a half-made lab
@@ -81,7 +86,7 @@ def up(lab: LabConfig) -> dict[str, float]:
         network.add_firewall(lab)
         roots = {}
         for host in lab.lab_hosts():
-            root = machines.mount_overlay(lab, host, image)
+            root = machines.mount_overlay(lab, host, images[host.release])
             machines.personalise(lab, host, root, public_key)
             network.add_host_link(lab, host)
             state["supervisors"][host.name] = machines.boot(lab, host, root)
@@ -108,7 +113,11 @@ def _lab_from_state(lab: LabConfig, state: dict | None) -> LabConfig:
     """The lab as it was brought up (its hosts and subnet), whatever options `down` got."""
     if state:
         return replace(
-            lab, hosts=tuple(state["hosts"]), subnet=ipaddress.IPv4Network(state["subnet"])
+            lab,
+            hosts=tuple(state["hosts"]),
+            subnet=ipaddress.IPv4Network(state["subnet"]),
+            data_subnet=ipaddress.IPv4Network(state.get("data_subnet", str(lab.data_subnet))),
+            releases=tuple(tuple(pair) for pair in state.get("releases", [])),
         )
     hosts_dir = lab.state_dir / "hosts"
     leftovers = sorted(p.name for p in hosts_dir.iterdir()) if hosts_dir.is_dir() else []
@@ -131,9 +140,7 @@ def down(lab: LabConfig) -> list[str]:
     for host in lab.lab_hosts():
         machines.unmount_overlay(lab, host)
         network.remove_host_link(lab, host)
-    if network.link_exists(lab.bridge):
-        network.delete_bridge(lab)
-        removed.append(f"bridge {lab.bridge}")
+    removed += [f"bridge {bridge}" for bridge in network.delete_bridge(lab)]
     network.remove_firewall(lab)
     network.restore_forwarding(lab, other_labs_up=bool(other_labs_up(lab)))
     remove_inventory(lab)
@@ -167,6 +174,8 @@ def status(lab: LabConfig) -> list[dict]:
             {
                 "host": host.name,
                 "address": host.address,
+                "data_address": host.data_address,
+                "release": host.release,
                 "groups": ",".join(host.groups),
                 "state": "running" if running else "stopped",
             }

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from rig import processes
 from rig.errors import RigError
-from rig.lab.config import LabConfig, LabHost
+from rig.lab.config import LAB_USER, LabConfig, LabHost
 from rig.lab.system import run
 
 POWEROFF = signal.SIGRTMIN + 4  # systemd: clean poweroff
@@ -60,12 +60,29 @@ def personalise(lab: LabConfig, host: LabHost, root: Path, public_key: str) -> N
     lines += [f"{h.address}\t{h.name}" for h in lab.lab_hosts()]
     (root / "etc/hosts").write_text("\n".join(lines) + "\n")
     (root / "etc/machine-id").write_text(secrets.token_hex(16) + "\n")
-    ssh_dir = root / "root/.ssh"
+    # root: `rig lab ssh` and the tests; LAB_USER: Ansible, which becomes root through sudo.
+    _authorize(root / "root", public_key, 0, 0)
+    uid, gid = _user_ids(root, LAB_USER)
+    _authorize(root / "home" / LAB_USER, public_key, uid, gid)
+    if not list((root / "etc/ssh").glob("ssh_host_*_key")):
+        run(["ssh-keygen", "-A", "-f", str(root)])
+
+
+def _user_ids(root: Path, user: str) -> tuple[int, int]:
+    for line in (root / "etc/passwd").read_text().splitlines():
+        fields = line.split(":")
+        if fields[0] == user:
+            return int(fields[2]), int(fields[3])
+    raise RigError(f"the lab image has no user {user!r}; remove the image cache to rebuild it")
+
+
+def _authorize(home: Path, public_key: str, uid: int, gid: int) -> None:
+    ssh_dir = home / ".ssh"
     ssh_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     (ssh_dir / "authorized_keys").write_text(public_key)
     os.chmod(ssh_dir / "authorized_keys", 0o600)
-    if not list((root / "etc/ssh").glob("ssh_host_*_key")):
-        run(["ssh-keygen", "-A", "-f", str(root)])
+    for path in (ssh_dir, ssh_dir / "authorized_keys"):
+        os.chown(path, uid, gid)
 
 
 def boot_argv(lab: LabConfig, host: LabHost, root: Path) -> list[str]:

@@ -1,4 +1,6 @@
-"""The lab's network: a bridge with a private /24, NAT out, and one namespace + veth per host.
+"""The lab's networks: a management bridge with a private /24 and NAT out (SSH, packages), a
+data bridge with another /24 (Redis, the API, Locust, scrapes), and one namespace per host with
+a veth in each bridge (eth0: management, eth1: data).
 
 Firewall rules live in chains named after the lab (filter FORWARD and nat POSTROUTING jump to
 them), so `down` removes exactly the lab's own rules and leaves other labs' alone.
@@ -27,22 +29,36 @@ def check_subnet_free(lab: LabConfig) -> None:
             network = ipaddress.IPv4Network(dest, strict=False)
         except ValueError:
             continue
-        if network.overlaps(lab.subnet):
-            raise RigError(
-                f"subnet {lab.subnet} of lab {lab.name!r} overlaps a route on this host "
-                f"({line.strip()}); choose another with --subnet or another --name"
-            )
+        for mine, option in ((lab.subnet, "--subnet"), (lab.data_subnet, "--data-subnet")):
+            if network.overlaps(mine):
+                raise RigError(
+                    f"subnet {mine} of lab {lab.name!r} overlaps a route on this host "
+                    f"({line.strip()}); choose another with {option} or another --name"
+                )
+
+
+def _bridges(lab: LabConfig) -> list[tuple[str, str, int]]:
+    return [
+        (lab.bridge, lab.gateway, lab.subnet.prefixlen),
+        (lab.data_bridge, lab.data_gateway, lab.data_subnet.prefixlen),
+    ]
 
 
 def create_bridge(lab: LabConfig) -> None:
-    run(["ip", "link", "add", lab.bridge, "type", "bridge"])
-    run(["ip", "addr", "add", f"{lab.gateway}/{lab.subnet.prefixlen}", "dev", lab.bridge])
-    run(["ip", "link", "set", lab.bridge, "up"])
+    for bridge, address, prefix in _bridges(lab):
+        run(["ip", "link", "add", bridge, "type", "bridge"])
+        run(["ip", "addr", "add", f"{address}/{prefix}", "dev", bridge])
+        run(["ip", "link", "set", bridge, "up"])
 
 
-def delete_bridge(lab: LabConfig) -> None:
-    if link_exists(lab.bridge):
-        run(["ip", "link", "del", lab.bridge])
+def delete_bridge(lab: LabConfig) -> list[str]:
+    """Delete both bridges; returns the names of those that existed."""
+    deleted = []
+    for bridge, _address, _prefix in _bridges(lab):
+        if link_exists(bridge):
+            run(["ip", "link", "del", bridge])
+            deleted.append(bridge)
+    return deleted
 
 
 def link_exists(name: str) -> bool:
@@ -50,11 +66,13 @@ def link_exists(name: str) -> bool:
 
 
 def _chain_rules(lab: LabConfig) -> list[tuple[str, list[str]]]:
-    subnet = str(lab.subnet)
+    """Both /24s forward (hosts talk across their bridge); only management goes out (NAT)."""
+    subnet, data = str(lab.subnet), str(lab.data_subnet)
     return [
         ("filter", ["-s", subnet, "-j", "ACCEPT"]),
         ("filter", ["-d", subnet, "-m", "conntrack", "--ctstate", "ESTABLISHED,RELATED",
                     "-j", "ACCEPT"]),
+        ("filter", ["-s", data, "-d", data, "-j", "ACCEPT"]),
         ("nat", ["-s", subnet, "!", "-d", subnet, "-j", "MASQUERADE"]),
     ]  # fmt: skip
 
@@ -104,21 +122,34 @@ def restore_forwarding(lab: LabConfig, other_labs_up: bool) -> None:
 
 
 def add_host_link(lab: LabConfig, host: LabHost) -> None:
-    """Namespace `NAME-HOST` with eth0 at the host's address, its peer in the lab bridge."""
-    netns, veth = lab.netns(host), lab.veth(host)
+    """Namespace `NAME-HOST` with eth0 (management, default route) in the lab bridge and eth1
+    (data) in the data bridge."""
+    netns = lab.netns(host)
     run(["ip", "netns", "add", netns])
-    run(["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns])
-    run(["ip", "link", "set", veth, "master", lab.bridge, "up"])
     inside = ["ip", "-n", netns]
     run([*inside, "link", "set", "lo", "up"])
-    run([*inside, "addr", "add", f"{host.address}/{lab.subnet.prefixlen}", "dev", "eth0"])
-    run([*inside, "link", "set", "eth0", "up"])
+    links = [
+        (lab.veth(host), "eth0", lab.bridge, host.address, lab.subnet.prefixlen),
+        (
+            lab.data_veth(host),
+            "eth1",
+            lab.data_bridge,
+            host.data_address,
+            lab.data_subnet.prefixlen,
+        ),
+    ]
+    for veth, name, bridge, address, prefix in links:
+        run(["ip", "link", "add", veth, "type", "veth", "peer", "name", name, "netns", netns])
+        run(["ip", "link", "set", veth, "master", bridge, "up"])
+        run([*inside, "addr", "add", f"{address}/{prefix}", "dev", name])
+        run([*inside, "link", "set", name, "up"])
     run([*inside, "route", "add", "default", "via", lab.gateway])
 
 
 def remove_host_link(lab: LabConfig, host: LabHost) -> None:
-    if link_exists(lab.veth(host)):
-        run(["ip", "link", "del", lab.veth(host)])
+    for veth in (lab.veth(host), lab.data_veth(host)):
+        if link_exists(veth):
+            run(["ip", "link", "del", veth])
     if lab.netns(host) in netns_list():
         run(["ip", "netns", "del", lab.netns(host)])
 

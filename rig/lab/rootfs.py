@@ -1,8 +1,10 @@
-"""The Debian base image of the lab hosts: built once with debootstrap, cached, shared read-only.
+"""The Debian base images of the lab hosts: built once per release with debootstrap, cached,
+shared read-only.
 
-The cache key covers everything baked into the image (suite, package list, the host's extra CA
-certificates), so a change rebuilds it. A file lock makes concurrent `rig lab up` runs build
-it once; the image is built in a temporary directory and renamed into place when complete.
+The cache key covers everything baked into an image (suite, package list, the lab user, the
+host's extra CA certificates), so a change rebuilds it. A file lock makes concurrent
+`rig lab up` runs build it once; the image is built in a temporary directory and renamed
+into place when complete.
 """
 
 import fcntl
@@ -15,9 +17,12 @@ import time
 from pathlib import Path
 
 from rig.errors import RigError
+from rig.lab.config import DEFAULT_RELEASE, LAB_USER
 from rig.lab.system import run
 
-SUITE = "bookworm"
+SUITE = DEFAULT_RELEASE  # the release of hosts that name none
+# 2: the lab user with passwordless sudo.
+IMAGE_FORMAT = 2
 # python3-apt and python3-packaging: Ansible's apt and pip modules; the rest makes a bootable
 # systemd host reachable over SSH.
 PACKAGES = (
@@ -43,21 +48,23 @@ def _extra_ca_files() -> list[Path]:
     return sorted(EXTRA_CA_DIR.glob("*.crt")) if EXTRA_CA_DIR.is_dir() else []
 
 
-def cache_key() -> str:
+def cache_key(suite: str = SUITE) -> str:
     digest = hashlib.sha256()
-    digest.update(json.dumps({"suite": SUITE, "packages": PACKAGES, "format": 1}).encode())
+    digest.update(
+        json.dumps({"suite": suite, "packages": PACKAGES, "format": IMAGE_FORMAT}).encode()
+    )
     for path in _extra_ca_files():
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
 
 
-def rootfs_path(cache_dir: Path) -> Path:
-    return cache_dir / f"rootfs-{SUITE}-{cache_key()}"
+def rootfs_path(cache_dir: Path, suite: str = SUITE) -> Path:
+    return cache_dir / f"rootfs-{suite}-{cache_key(suite)}"
 
 
-def ensure_rootfs(cache_dir: Path) -> tuple[Path, bool]:
-    """The cached rootfs, built first if needed; returns (path, built_now)."""
-    target = rootfs_path(cache_dir)
+def ensure_rootfs(cache_dir: Path, suite: str = SUITE) -> tuple[Path, bool]:
+    """The cached rootfs of `suite`, built first if needed; returns (path, built_now)."""
+    target = rootfs_path(cache_dir, suite)
     done = target.with_name(target.name + ".ok")
     if done.exists():
         return target, False
@@ -70,34 +77,34 @@ def ensure_rootfs(cache_dir: Path) -> tuple[Path, bool]:
             fcntl.flock(lock, fcntl.LOCK_EX)
         if done.exists():  # built by the run we waited for
             return target, False
-        _build(target, cache_dir)
-        done.write_text(json.dumps({"suite": SUITE, "packages": PACKAGES}) + "\n")
-        _remove_stale_images(cache_dir, keep=target)
+        _build(target, cache_dir, suite)
+        done.write_text(json.dumps({"suite": suite, "packages": PACKAGES}) + "\n")
+        _remove_stale_images(cache_dir, keep=target, suite=suite)
     return target, True
 
 
-def _remove_stale_images(cache_dir: Path, keep: Path) -> None:
-    """Images of an older package list go, unless a running lab still has one mounted."""
+def _remove_stale_images(cache_dir: Path, keep: Path, suite: str = SUITE) -> None:
+    """Images of the release with an older package list go, unless a running lab has one mounted."""
     mounts = Path("/proc/self/mounts").read_text()
-    for image in cache_dir.glob(f"rootfs-{SUITE}-*"):
+    for image in cache_dir.glob(f"rootfs-{suite}-*"):
         if image.is_dir() and image != keep and f"lowerdir={image}," not in mounts:
             image.with_name(image.name + ".ok").unlink(missing_ok=True)
             shutil.rmtree(image, ignore_errors=True)
 
 
-def _build(target: Path, cache_dir: Path) -> None:
+def _build(target: Path, cache_dir: Path, suite: str) -> None:
     work = cache_dir / f".build-{target.name}-{os.getpid()}"
-    log = cache_dir / "debootstrap.log"
+    log = cache_dir / f"debootstrap-{suite}.log"
     shutil.rmtree(work, ignore_errors=True)
     shutil.rmtree(target, ignore_errors=True)
-    print(f"building the lab base image (Debian {SUITE}, once) in {target}", flush=True)
+    print(f"building the lab base image (Debian {suite}, once) in {target}", flush=True)
     started = time.monotonic()
     # No mirror argument: debootstrap's default is the right one for the machine's location.
     argv = [
         "debootstrap",
         "--variant=minbase",
         f"--include={','.join(PACKAGES)}",
-        SUITE,
+        suite,
         str(work),
     ]
     with open(log, "w") as out:
@@ -133,4 +140,10 @@ def _customise(root: Path) -> None:
     ssh_link = wants / "ssh.service"
     if not ssh_link.exists() and not ssh_link.is_symlink():
         ssh_link.symlink_to("/lib/systemd/system/ssh.service")
+    # The user Ansible connects as: unprivileged, root only through sudo (no password here;
+    # labs whose sudo asks for one run ansible-playbook with -K).
+    run(["chroot", str(root), "useradd", "--create-home", "--shell", "/bin/bash", LAB_USER])
+    sudoers = root / "etc/sudoers.d" / f"{LAB_USER}-lab"
+    sudoers.write_text(f"{LAB_USER} ALL=(ALL:ALL) NOPASSWD: ALL\n")
+    os.chmod(sudoers, 0o440)
     run(["chroot", str(root), "apt-get", "clean"])
