@@ -54,6 +54,7 @@ def test_a_sweep_of_four_points_compares_recommends_and_never_picks_a_suspect(tm
     grid.write_text(GRID)
     argv = [RIG, "sweep", "--grid-file", str(grid), "--scenario", "small_json", "--users", "10",
             "--run-time", "6s", "--workers", "1", "--no-prometheus",
+            "--cpus-loadgen", "1", "--cpus-service", "0",  # shared CPUs would make all SUSPECT
             "--results-dir", str(tmp_path / "results")]  # fmt: skip
     done = subprocess.run(argv, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr + done.stdout

@@ -35,11 +35,11 @@ def run(args: argparse.Namespace) -> int:
         return redis_cluster.run_foreground(args.cluster, args.port, args.data_dir)
     with interrupt_on_signals():
         server = redis_server.start(port=args.port, data_dir=args.data_dir)
-        print(
-            f"{server.binary.name} with RedisJSON listening on {server.url} (Ctrl-C stops it)",
-            flush=True,
-        )
-        try:
+        try:  # from here on a stop signal is a clean stop: exit 0, "stopping"
+            print(
+                f"{server.binary.name} with RedisJSON listening on {server.url} (Ctrl-C stops it)",
+                flush=True,
+            )
             status = server.process.wait()
         except KeyboardInterrupt:
             print("stopping", flush=True)

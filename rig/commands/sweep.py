@@ -15,6 +15,8 @@ EPILOG = """examples:
   rig sweep --scenario get_field --users 50 --run-time 30s \\
       --grid server=gunicorn,granian worker_class=gevent,gthread,sync workers=1,2 threads=4,16
   rig sweep --grid-file my-grid.yml --objective efficiency --target-rps 1500
+  rig sweep --cpus-loadgen 1 --cpus-service 0 --grid server=gunicorn,granian
+                                      on 2 CPUs: Locust apart, or every point is SUSPECT
 
 A grid file is YAML: `grid:` maps dimensions (server, worker_class, workers, threads) to
 lists; `points:` adds points one by one, each optionally with `env:` (extra RIG_* settings of
@@ -67,6 +69,12 @@ def register(subparsers) -> None:
         default=DEFAULT_RESULTS_DIR,
         help=f"parent of the sweep directory (default {DEFAULT_RESULTS_DIR})",
     )
+    # A point whose load generator shares CPUs with the API is SUSPECT, and a SUSPECT point is
+    # never recommended: on a box of fewer than 4 CPUs give the split by hand.
+    parser.add_argument("--cpus-loadgen", metavar="CPUS", help="CPUs for Locust, e.g. 3 or 2-3")
+    parser.add_argument(
+        "--cpus-service", metavar="CPUS", help="CPUs for the API and Redis, e.g. 0-1"
+    )
     parser.add_argument(
         "--no-prometheus",
         dest="prometheus",
@@ -97,6 +105,8 @@ def run(args: argparse.Namespace) -> int:
         spawn_rate=args.spawn_rate,
         workers=args.workers,
         prometheus=args.prometheus,
+        cpus_loadgen=args.cpus_loadgen,
+        cpus_service=args.cpus_service,
     )
     options = sweep_runner.SweepOptions(
         grid=build_grid(args),
