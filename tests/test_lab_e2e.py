@@ -57,12 +57,20 @@ def url(lab, host: str, path: str) -> str:
 
 
 def counters(lab, host: str) -> dict[str, int]:
-    """Bytes received plus sent on each of the host's interfaces (eth0 management, eth1 data)."""
-    stats = "/sys/class/net/{}/statistics/{}_bytes"
-    files = [stats.format(i, d) for i in ("eth0", "eth1") for d in ("rx", "tx")]
-    out = lab.ssh(host, "cat " + " ".join(files)).stdout.split()
-    values = [int(v) for v in out]
-    return {"eth0": values[0] + values[1], "eth1": values[2] + values[3]}
+    """Bytes received plus sent on each of the host's interfaces (eth0 management, eth1 data).
+
+    From /proc/net/dev, which belongs to the host's network namespace: a trixie container's
+    /sys/class/net lists the lab machine's own interfaces instead."""
+    run = lab.ssh(host, "cat /proc/net/dev")
+    assert run.returncode == 0, (host, run.stderr)
+    totals = {}
+    for line in run.stdout.splitlines():
+        name, sep, fields = line.partition(":")
+        if sep and name.strip() in ("eth0", "eth1"):
+            values = fields.split()
+            totals[name.strip()] = int(values[0]) + int(values[8])
+    assert set(totals) == {"eth0", "eth1"}, (host, run.stdout)
+    return totals
 
 
 def redis_cli(lab, command: str) -> str:
