@@ -29,6 +29,7 @@ from tests.lab_support import (
     recap,
     running_lab,
     tail,
+    timed,
 )
 
 pytestmark = pytest.mark.lab
@@ -121,6 +122,7 @@ def test_ansible_connects_as_the_unprivileged_user(shared_lab):
 
 def test_site_yml_provisions_fresh_hosts(provisioned_lab):
     result, seconds = provisioned_lab.first_site
+    timed("first site.yml run", seconds)
     print(f"\nfirst site.yml run (mixed lab, sudo user): {seconds:.1f} s")
     assert result.returncode == 0, tail(result)
     hosts = recap(result.stdout)
@@ -135,6 +137,7 @@ def test_site_yml_provisions_fresh_hosts(provisioned_lab):
 
 def test_second_site_yml_run_changes_nothing(provisioned_lab):
     result, seconds = provisioned_lab.playbook()
+    timed("second site.yml run", seconds)
     print(f"\nsecond site.yml run: {seconds:.1f} s")
     assert result.returncode == 0, tail(result)
     changed = {name: h["changed"] for name, h in recap(result.stdout).items()}
@@ -144,6 +147,7 @@ def test_second_site_yml_run_changes_nothing(provisioned_lab):
 def test_check_diff_on_the_converged_lab_reports_nothing_and_no_secret(provisioned_lab):
     lab = provisioned_lab
     result, seconds = lab.playbook(options=("--check", "--diff", "-v"))
+    timed("site.yml --check --diff -v", seconds)
     print(f"\nsite.yml --check --diff -v: {seconds:.1f} s")
     assert result.returncode == 0, tail(result)
     changed = {name: h["changed"] for name, h in recap(result.stdout).items()}
