@@ -251,3 +251,37 @@ def test_canary_keys_stay_under_the_prefix():
     assert all(k.startswith("team:canary:{c}:") for k in keys) and len(set(keys)) == canary_run.KEYS
     with pytest.raises(RigError):
         canary_run.canary_keys("")
+
+
+# --- rig local --canary ----------------------------------------------------------------------
+
+
+@pytest.mark.live
+def test_rig_local_canary_measures_the_box_before_the_load(tmp_path):
+    argv = [
+        *RIG,
+        "local",
+        "--scenario",
+        "small_json",
+        "--run-time",
+        "3s",
+        "--users",
+        "4",
+        "--spawn-rate",
+        "4",
+        "--no-prometheus",
+        "--canary",
+        "--results-dir",
+        str(tmp_path),
+    ]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=600)  # fmt: skip
+    out = done.stdout + done.stderr
+    assert done.returncode in (0, 3), out
+    summary = Path(done.stdout.strip().splitlines()[-1])
+    data = json.loads((summary.parent / CANARY_JSON).read_text())
+    assert data["missing"] == [] and data["redis"]["per_s"] > 0 and data["http"]["per_s"] > 0
+    assert data["http"]["url"].endswith("/healthz")
+    info = json.loads((summary.parent / run_dir.RUN_JSON).read_text())
+    assert data["time"] < info["start"]  # measured before the load
+    assert out.index("canary: Redis ") < out.index("SLO ")
+    assert "## Canary" in summary.read_text()
