@@ -13,6 +13,7 @@ On a run whose canary moved, a REGRESSION verdict is withheld: the bench changed
 service, and the two cannot be told apart.
 """
 
+import math
 import statistics
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -28,6 +29,7 @@ MOVE_SIGMAS = 3.0
 MIN_MOVE_PCT = 10.0
 MAD_TO_SIGMA = 1.4826  # MAD x this estimates the standard deviation of normal noise
 WITHHELD = "withheld (canary moved)"
+MAX_TIME = 253_402_300_800  # year 10000: a later "time" is no canary's
 
 # (key in canary.json, what it measures, unit); higher is better for both.
 FIGURES = (("redis", "Redis round trips", "ops/s"), ("http", "HTTP /healthz", "req/s"))
@@ -63,10 +65,15 @@ def values(data: dict | None) -> dict[str, float]:
     """The figures a canary measured (a missing part is left out)."""
     found = {}
     for key, _label, _unit in FIGURES:
-        value = ((data or {}).get(key) or {}).get("per_s")
-        if isinstance(value, int | float) and value > 0:
+        part = (data or {}).get(key)
+        value = part.get("per_s") if isinstance(part, dict) else None
+        if _finite(value) and value > 0:
             found[key] = float(value)
     return found
+
+
+def _finite(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def load(run: Run) -> dict | None:
@@ -129,7 +136,7 @@ def all_canaries(results_dir: Path) -> dict[str | None, list[dict]]:
             continue
         for info, data in _canaries_of(child):
             when = (data or {}).get("time")
-            if isinstance(when, int | float) and not isinstance(when, bool):
+            if _finite(when) and 0 < when < MAX_TIME:
                 by_bench.setdefault(info.get("bench"), {})[float(when)] = data
     return {bench: [found[t] for t in sorted(found)] for bench, found in by_bench.items()}
 
@@ -145,7 +152,7 @@ def judge_run(run: Run, results_dir: Path) -> tuple[dict | None, Judgement | Non
     except RunDirError:
         return None, None  # a broken canary.json is no canary; the run's report goes on
     when = (data or {}).get("time")
-    if data is None or not isinstance(when, int | float):
+    if data is None or not _finite(when) or not 0 < when < MAX_TIME:
         return None, None
     earlier = [c for c in bench_canaries(results_dir, run.info.get("bench")) if c["time"] < when]
     return data, judge(data, earlier)

@@ -173,6 +173,25 @@ def test_a_run_without_a_canary_has_no_canary_section(tmp_path):
     assert "canary" not in json.loads((newest / run_dir.REPORT_JSON).read_text())
 
 
+HOSTILE_CANARIES = [
+    {"time": float("nan")}, {"time": float("inf"), "redis": {"per_s": 5.0}}, {"time": True},
+    {"time": 1e300, "http": {"per_s": 5.0}}, {"time": -5, "redis": {"per_s": 1.0}},
+    {"time": 1_790_000_000, "redis": "fast", "http": [1, 2], "missing": "none"},
+    {"time": 1_790_000_000, "redis": {"per_s": float("inf")}, "missing": [3, {"what": "|x|"}]},
+    {"time": "yesterday"}, {},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_CANARIES)
+def test_hostile_canary_files_in_the_history_do_not_stop_the_report(tmp_path, hostile):
+    newest = history(tmp_path, [800.0] * 7)
+    for run in sorted(tmp_path.iterdir())[::2]:
+        (run / CANARY_JSON).write_text(json.dumps(hostile))
+    report = build.build(newest)
+    assert "# Runs" in report.index.read_text()
+    json.loads((newest / run_dir.REPORT_JSON).read_text())
+
+
 def test_a_broken_canary_file_does_not_stop_the_report(tmp_path):
     newest = history(tmp_path, [800.0] * 7)
     (newest / CANARY_JSON).write_text("[not json")
