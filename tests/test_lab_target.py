@@ -14,7 +14,8 @@ from reports import run_dir
 from tests.lab_support import tail
 from tests.test_lab_e2e import redis_cli
 
-pytestmark = pytest.mark.lab
+# Run alone, a module's first test also waits for the session's site.yml (5-10 minutes here).
+pytestmark = [pytest.mark.lab, pytest.mark.timeout(1800)]
 
 LOCUSTFILE = textwrap.dedent(
     """

@@ -16,7 +16,8 @@ from rundir.files import CANARY_JSON
 from tests.lab_support import tail
 from tests.test_lab_e2e import redis_cli
 
-pytestmark = pytest.mark.lab
+# Run alone, a module's first test also waits for the session's site.yml (5-10 minutes here).
+pytestmark = [pytest.mark.lab, pytest.mark.timeout(1800)]
 
 SCENARIO = "small_json"  # POSTs of small documents: no seeding, seconds of load suffice
 RUN_TIME = "5s"
