@@ -21,6 +21,7 @@ SCENARIOS_DIR = LOADGEN_DIR / "scenarios"
 LOCUSTFILE = LOADGEN_DIR / "locustfile.py"
 DEFAULT_PROMETHEUS_PORT = 9646
 DEFAULT_MASTER_PORT = 5557
+WORKER_LOCUSTFILE_ENV = "RIG_LOCUSTFILE"
 
 
 def list_scenarios() -> list[str]:
@@ -187,8 +188,8 @@ def _parser() -> argparse.ArgumentParser:
     master = sub.add_parser("master")
     master.add_argument(
         "--scenario",
-        required=True,
-        help=f"one of {', '.join(list_scenarios())}, or a path to a .conf file",
+        help=f"one of {', '.join(list_scenarios())}, or a path to a .conf file; "
+        "without one, --locustfile runs alone (no conf)",
     )
     master.add_argument("--host", required=True)
     master.add_argument("--run-dir", type=Path, required=True)
@@ -202,7 +203,9 @@ def _parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker")
     worker.add_argument("--master-host", default="127.0.0.1")
     worker.add_argument("--master-port", type=int, default=DEFAULT_MASTER_PORT)
-    worker.add_argument("--locustfile")
+    # The benchmark role points the workers at a user's locustfile through the environment
+    # (the worker unit's EnvironmentFile), so the unit's command line stays the same.
+    worker.add_argument("--locustfile", default=os.environ.get(WORKER_LOCUSTFILE_ENV) or None)
     worker.add_argument("--processes", type=int)
     for each in (master, worker):
         each.add_argument("--print", action="store_true", help="print the command, do not run it")

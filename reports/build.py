@@ -6,6 +6,7 @@ from pathlib import Path
 from reports import (
     bottleneck,
     bottleneck_facts,
+    canary,
     capacity,
     chart_set,
     compare,
@@ -71,6 +72,10 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
     comparisons = (
         compare.compare_all([figures.key_figures(r) for r in earlier], current) if earlier else []
     )
+    # A canary that moved says the bench changed under the service: no REGRESSION then.
+    canary_data, canary_judgement = canary.judge_run(run, results_dir)
+    judged = comparisons
+    comparisons = canary.withhold(comparisons, canary_judgement)
     slo, slo_lines = verdict.slo_verdict(run)
     busiest = _busiest_worker_cpu(metrics)
     validity, reasons = verdict.validity(run, current, busiest, metrics)
@@ -100,6 +105,7 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
         missing,
         capacity=answer,
         earlier_runs=len(earlier),
+        canary=canary.summary_lines(canary_data, canary_judgement),
     )
     summary = run.path / run_dir.SUMMARY_MD
     summary.write_text(text, encoding="utf-8")
@@ -111,6 +117,10 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
         "regressions": [c.metric.key for c in comparisons if c.status == "REGRESSION"],
         "judged_by": compare.rule_of(comparisons),
     }
+    if canary_judgement is not None:
+        run.report["canary"] = canary.report_entry(canary_judgement)
+        run.report["withheld"] = [c.metric.key for c in judged if c.status == "REGRESSION"
+                                  and canary_judgement.moved]  # fmt: skip
     if answer:
         run.report["capacity"] = {
             "last_held_users": answer.last_held.users if answer.last_held else None,

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from reports import figures, render, run_dir, trends
+from reports import canary, figures, render, run_dir, trends
 from reports.compare import BASELINE_RUNS
 
 
@@ -80,7 +80,8 @@ def write_index(results_dir: Path) -> Path:
     ]
     from reports import repeats  # it reads runs through this module: import it late
 
-    text = render.render_index(index_rows(runs), trend_rows, repeats.index_rows(results_dir))
+    sets, canaries = repeats.index_rows(results_dir), canary.index_rows(results_dir)
+    text = render.render_index(index_rows(runs), trend_rows, sets, canaries)
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
     return path

@@ -283,6 +283,7 @@ def render_summary(
     missing: list[dict],
     capacity: Capacity | None = None,
     earlier_runs: int = 0,
+    canary: list[str] | None = None,
 ) -> str:
     config = run.info.get("config") or {}
     hosts = run.info.get("hosts") or {}
@@ -324,6 +325,7 @@ def render_summary(
         "comparisons": comparison_rows(comparisons),
         "baseline_runs": [cell(r) for r in baseline_runs],
         "judged_by": compare.judged_by(comparisons, earlier_runs),
+        "canary": canary or [],
         "arrival_rate": open_model.summary(run, figures.key_figures(run))[0],
         "environment": environment_rows(run),
         "missing": [(cell(m["what"]), cell(m["why"])) for m in missing],
@@ -333,6 +335,11 @@ def render_summary(
 
 
 def render_index(
-    rows: list[dict], trends: list[dict] | None = None, sets: list[dict] | None = None
+    rows: list[dict],
+    trends: list[dict] | None = None,
+    sets: list[dict] | None = None,
+    canaries: list[dict] | None = None,
 ) -> str:
-    return _ENV.get_template("index.md.j2").render(rows=rows, trends=trends or [], sets=sets or [])
+    return _ENV.get_template("index.md.j2").render(
+        rows=rows, trends=trends or [], sets=sets or [], canaries=canaries or []
+    )

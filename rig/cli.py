@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "rig.commands.compare",
     "rig.commands.seed",
     "rig.commands.reset",
+    "rig.commands.canary",
 ]
 
 EPILOG = """examples:

@@ -17,6 +17,8 @@ SLO_FILES = (SLO_VERDICT, "slo.json")
 
 # `rig local` without Prometheus: psutil samples, one row per host and second.
 SAMPLES_CSV = "samples.csv"
+# The canary's figures (a fixed workload run before the benchmark): `rig canary`.
+CANARY_JSON = "canary.json"
 LOGS_DIR = "logs"
 
 # The report's outputs.

@@ -91,6 +91,24 @@ def test_runner_main_prints_the_command(capsys):
     assert "known scenarios" in capsys.readouterr().err
 
 
+def test_runner_runs_an_own_locustfile_without_a_scenario(capsys, monkeypatch):
+    """What the benchmark role does for benchmark_locustfile: the master with the files and
+    no conf, the workers pointed at the same files through RIG_LOCUSTFILE."""
+    files = "/opt/rig/loadgen/own/mine.py,/opt/rig/loadgen/current/loadgen/rig_plugins.py"
+    argv = ["master", "--host", "h", "--run-dir", "r", "--locustfile", files, "--print"]
+    assert runner.main(argv) == 0
+    master = capsys.readouterr().out
+    assert f"-f {files} " in master and "--config" not in master
+    assert runner.main(["master", "--host", "h", "--run-dir", "r", "--print"]) == 2
+    assert "without a scenario a locustfile is needed" in capsys.readouterr().err
+    monkeypatch.setenv(runner.WORKER_LOCUSTFILE_ENV, files)
+    assert runner.main(["worker", "--master-host", "m", "--print"]) == 0
+    assert f"--worker -f {files} " in capsys.readouterr().out
+    monkeypatch.setenv(runner.WORKER_LOCUSTFILE_ENV, "")  # an empty file: the bundled one
+    assert runner.main(["worker", "--master-host", "m", "--print"]) == 0
+    assert f"-f {runner.LOCUSTFILE} " in capsys.readouterr().out
+
+
 def test_documents_are_deterministic_and_sized():
     assert documents.make_document(7) == documents.make_document(7)
     assert documents.make_document(7) != documents.make_document(8)

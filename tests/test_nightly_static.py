@@ -41,6 +41,17 @@ def test_nightly_script_is_valid_bash_and_checks_before_it_loads(tmp_path):
     assert "rig-nightly-notify regression" in text
 
 
+def test_nightly_script_passes_repeats_and_the_canary_and_reads_report_json(tmp_path):
+    script = render(tmp_path, "rig-nightly.j2", nightly_repeat=3, nightly_canary=False)
+    text = script.read_text()
+    assert """-e '{"benchmark_repeat": 3, "benchmark_canary": false}'""" in text
+    assert "venv/bin/python -m reports.regressions)" in text
+    assert '"${verdicts[@]}" --withheld "$results"' in text
+    (tmp_path / "default").mkdir()
+    default = render(tmp_path / "default", "rig-nightly.j2").read_text()
+    assert """-e '{"benchmark_repeat": 1, "benchmark_canary": true}'""" in default
+
+
 def test_nightly_unit_calls_the_notification_on_failure(tmp_path):
     unit = render(tmp_path, "rig-nightly.service.j2").read_text()
     assert "OnFailure=rig-nightly-notify.service" in unit

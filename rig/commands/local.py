@@ -146,6 +146,12 @@ def register(subparsers) -> None:
         help="open model: requests per second spread over the users with constant pacing; "
         "the report flags an achieved rate below 97 %% of it",
     )
+    parser.add_argument(
+        "--canary",
+        action="store_true",
+        help="measure the box first with the canary (Redis round trips, GETs of /healthz); "
+        "the report withholds a REGRESSION when it moved",
+    )
     add_cpu_split_options(parser)
     parser.set_defaults(func=run)
 
@@ -172,6 +178,7 @@ def run(args: argparse.Namespace) -> int:
         locustfile=args.locustfile,
         redis_url=args.redis_url,
         web=args.web,
+        canary=args.canary,
     )
     if args.repeat != 1:
         repeated = repeat.run_repeats(options, args.repeat)

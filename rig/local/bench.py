@@ -12,7 +12,7 @@ from typing import TextIO
 from loadgen import runner
 from rig import api_metrics, processes, scaleout, serve, sizing
 from rig.errors import RigError
-from rig.local import cpu_split, monitor, own, results, sampler
+from rig.local import canary_step, cpu_split, monitor, own, results, sampler
 from rig.local import target as local_target
 from rig.local.plan import LocalOptions, Plan, plan
 from rig.local.progress import Progress
@@ -127,6 +127,8 @@ class _Bench(own.OwnService):
                 cpu_split.pin(pid, p.cpus.service)
             self.api = self.app.apis[0]
             self.say(f"{self.data.describe()}, {self.app.describe()}")
+        if self.opts.canary:
+            canary_step.measure(self)
         self.stack.callback(self._stop_locust)
         self._start_monitoring()
         launched, finished = self._run_locust()

@@ -39,6 +39,7 @@ class LocalOptions:
     locustfile: Path | None = None  # the user's locustfile, the rig's plugins beside it
     redis_url: str | None = None  # the target's Redis, watched read-only
     web: bool = False  # Locust's web UI: the run starts and stops in the browser
+    canary: bool = False  # the canary (rig/canary.py) before the load: canary.json
 
 
 @dataclass
