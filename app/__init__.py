@@ -1,6 +1,13 @@
 """The JSON-document API over Redis: the rig's reference system under test."""
 
+import os
 import time
+
+# Before anything imports prometheus-client, which decides its mode once, at import: an empty
+# PROMETHEUS_MULTIPROC_DIR means "none" to the server launchers (they make a directory), but
+# prometheus-client would take it as multiprocess mode and write its files into the cwd.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR") == "":
+    del os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 from flask import Flask, request
 
