@@ -27,7 +27,9 @@ import yaml
 from rig.paths import REPO_ROOT
 from tests.lab_support import SHARED_HOSTS, changed_tasks, poll, recap, tail
 
-pytestmark = pytest.mark.lab
+# The first test also waits for the module's first site.yml (hosts the other lab tests left
+# in the single-app configuration, or fresh ones): more than the default 600 s per test.
+pytestmark = [pytest.mark.lab, pytest.mark.timeout(1200)]
 
 PORTS = (7000, 7001, 7002)
 REDIS_HOST = "api2"
