@@ -26,7 +26,7 @@ import redis as redis_py
 import yaml
 
 from rig.paths import REPO_ROOT
-from tests.lab_support import SHARED_HOSTS, changed_tasks, poll, recap, tail
+from tests.lab_support import SHARED_HOSTS, changed_tasks, poll, recap, tail, timed
 
 # The first test also waits for the module's first site.yml (hosts the other lab tests left
 # in the single-app configuration, or fresh ones): more than the default 600 s per test.
@@ -101,6 +101,7 @@ def scaleout(shared_lab, tmp_path_factory) -> ScaleOut:
     inventory = scaleout_inventory(shared_lab, tmp_path_factory.mktemp("scaleout") / "inventory")
     topology = ScaleOut(shared_lab, inventory)
     result, seconds = topology.playbook()
+    timed("scale-out: first site.yml", seconds)
     print(f"\nfirst site.yml run of the scale-out inventory: {seconds:.1f} s")
     assert result.returncode == 0, tail(result)
     hosts = recap(result.stdout)
@@ -122,6 +123,7 @@ def http(method: str, url: str, body: dict | None = None, timeout: float = 10.0)
 
 def test_second_site_yml_run_changes_nothing(scaleout):
     result, seconds = scaleout.playbook()
+    timed("scale-out: second site.yml", seconds)
     print(f"\nsecond site.yml run (scale-out): {seconds:.1f} s")
     assert result.returncode == 0, tail(result)
     changed = {name: h["changed"] for name, h in recap(result.stdout).items()}
@@ -130,6 +132,7 @@ def test_second_site_yml_run_changes_nothing(scaleout):
 
 def test_check_diff_reports_nothing_and_no_secret(scaleout):
     result, seconds = scaleout.playbook(options=("--check", "--diff", "-v"))
+    timed("scale-out: site.yml --check --diff -v", seconds)
     print(f"\nsite.yml --check --diff -v (scale-out): {seconds:.1f} s")
     assert result.returncode == 0, tail(result)
     changed = {name: h["changed"] for name, h in recap(result.stdout).items()}
@@ -173,6 +176,7 @@ def reported_run(scaleout, tmp_path_factory) -> Path:
         "playbooks/benchmark.yml",
         {**extra, "benchmark_scenarios": [SCENARIO], "benchmark_run_time": f"{RUN_TIME_S}s"},
     )
+    timed(f"scale-out: benchmark.yml ({SCENARIO} {RUN_TIME_S} s)", seconds)
     print(f"\nbenchmark.yml, {SCENARIO} {RUN_TIME_S} s through the balancer: {seconds:.1f} s")
     assert result.returncode == 0, tail(result)
     report, seconds = scaleout.playbook("playbooks/report.yml", extra)
