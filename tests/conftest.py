@@ -76,7 +76,13 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("api_server", servers, indirect=True, scope="session")
 
 
+# Lab modules that regroup the shared lab's hosts (a balancer, a second app host, a Redis
+# Cluster): they run after every other test, which all see the single-app configuration.
+LAB_MODULES_LAST = ("test_lab_scaleout",)
+
+
 def pytest_collection_modifyitems(items):
+    items.sort(key=lambda item: item.path.stem in LAB_MODULES_LAST)  # stable: else unchanged
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         if params.get("api_server") != "granian":

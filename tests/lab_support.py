@@ -65,10 +65,12 @@ class LabDriver:
         extra: dict | None = None,
         timeout: float = 900,
         options: tuple[str, ...] = (),
+        inventory: Path | None = None,
     ) -> tuple[subprocess.CompletedProcess, float]:
         env = {**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
         env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-        argv = [str(BIN / "ansible-playbook"), "-i", str(self.config.inventory_dir), playbook]
+        inventory = inventory or self.config.inventory_dir
+        argv = [str(BIN / "ansible-playbook"), "-i", str(inventory), playbook]
         argv += list(options)
         variables = {**self.extra_vars, **(extra or {})}
         if variables:
@@ -150,7 +152,9 @@ def poll(probe, timeout: float, what: str, interval: float = 1.0):
 # labs, the app host on Debian 13 and the others on Debian 12, reached as the sudo user, with
 # a management and a data network.
 SHARED_LAB_NAME = lab_name("lab")
-SHARED_HOSTS = ("app", "loadgen", "monitor")
+# lb and api2 join no inventory group here (the single-app configuration every lab test but the
+# last sees); tests/test_lab_scaleout.py, run last, regroups them: a balancer, a second app host.
+SHARED_HOSTS = ("app", "loadgen", "monitor", "lb", "api2")
 SHARED_RELEASES = "app=trixie"
 # What the app and locust roles deploy; a frozen copy keeps every site.yml run of the session
 # on the same code while the working tree changes underneath.
