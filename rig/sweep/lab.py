@@ -23,7 +23,9 @@ _RUN_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 def grid_of(data) -> sweep_grid.Grid:
     """The playbook's `sweep_grid`: a grid file's mapping (`grid:`, `points:`) or, for short,
     the dimensions themselves ({server: [...], workers: [...]})."""
-    if isinstance(data, dict) and data and not set(data) & {"grid", "points"}:
+    if not data:
+        raise RigError("give a grid: sweep_grid (a mapping) or sweep_grid_file")
+    if isinstance(data, dict) and not set(data) & {"grid", "points"}:
         data = {"grid": data}
     dimensions, extra = sweep_grid.from_data(data, "sweep_grid")
     return sweep_grid.expand(dimensions, extra)
