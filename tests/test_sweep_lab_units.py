@@ -140,6 +140,12 @@ def test_a_hostile_runs_json_is_a_clear_error(tmp_path, runs, message):
         (["plan", "--grid", "{workers: [1]}", "--scenario", "../etc"], "does not exist"),
         (["plan", "--grid", "{workers: [1]}", "--scenario", "get_doc", "--target-rps", "nan"],
          "--target-rps must be above 0"),
+        (["plan", "--grid", "{workers: [1]}", "--scenario", "get_doc", "--users", "0"],
+         "--users must be a whole number"),
+        (["plan", "--grid", "{workers: [1]}", "--scenario", "get_doc", "--users", "4; rm"],
+         "--users must be a whole number"),
+        (["plan", "--grid", "{workers: [1]}", "--scenario", "get_doc", "--run-time", "10 s"],
+         "--run-time must be like 20s"),
         (["write", "/nonexistent"], "no plan.json"),
     ],
 )  # fmt: skip

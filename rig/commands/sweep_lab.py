@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -57,6 +58,11 @@ def run_plan(args: argparse.Namespace) -> int:
     except yaml.YAMLError as exc:
         raise RigError(f"--grid: not YAML: {exc}".splitlines()[0]) from None
     runner.scenario_settings(args.scenario)  # RigError names the known scenarios
+    # The benchmark role's own rules: refused here, before any point restarts the API.
+    if str(args.users) and not re.fullmatch(r"[1-9][0-9]*", str(args.users)):
+        raise RigError(f"--users must be a whole number above 0 or empty, not {args.users!r}")
+    if str(args.run_time) and not re.fullmatch(r"[1-9][0-9]*[smh]?", str(args.run_time)):
+        raise RigError(f"--run-time must be like 20s, 5m or 1h, or empty, not {args.run_time!r}")
     users = f"{args.users} users" if str(args.users) else "the scenario's users"
     run_time = f"for {args.run_time}" if str(args.run_time) else "for the scenario's run time"
     context = {
