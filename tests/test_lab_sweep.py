@@ -63,6 +63,9 @@ def _changes(output: str) -> dict[str, set[str]]:
     return found
 
 
+# A sweep (2 points: restart, reset, seed, 10 s of load, fetch, report) and a site.yml: about
+# 9 minutes on the 2 shared cores, more than pytest's default limit of 10.
+@pytest.mark.timeout(2400)
 def test_a_lab_sweep_changes_only_the_service_settings_and_site_yml_restores_them(
     provisioned_lab, tmp_path
 ):
