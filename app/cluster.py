@@ -1,14 +1,15 @@
 """Redis Cluster routing for the API: each command goes to the primary that owns its key's slot.
 
 redis-py's RedisCluster client adds its own per-command machinery (node lookup objects,
-retries with back-off, a command parser for keys) on top of the single-node client's ~18 µs
-that app/connections.py avoids. Every command the API sends names exactly one key at a known
-position, so routing is a CRC16 of the key (redis-py's key_slot, C code via binascii) and a
-list index; each primary gets its own per-process Connections, the same code path as with one
-Redis. The slot map comes from CLUSTER SLOTS, read again after a MOVED or after a node
-stopped answering (at most once a second), so a moved slot or a returning shard is picked up
-by itself. What cannot be served raises ClusterUnavailable, a ConnectionError: the API's clean
-503, exactly like a lost single Redis.
+retries with back-off, a command parser for keys): 1.26 x this router's client CPU per
+command (bench/cluster_client_cost.py, docs/scaling.md), so the router is kept and tested as
+a client library is (tests/test_cluster_router.py). Every command the API sends names exactly
+one key at a known position, so routing is a CRC16 of the key (redis-py's key_slot, C code via
+binascii) and a list index; each primary gets its own per-process Connections, the same code
+path as with one Redis. The slot map comes from CLUSTER SLOTS, read again after a MOVED or
+after a node stopped answering (at most once a second), so a moved slot or a returning shard
+is picked up by itself. What cannot be served raises ClusterUnavailable, a ConnectionError:
+the API's clean 503, exactly like a lost single Redis.
 """
 
 import hashlib

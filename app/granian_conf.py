@@ -4,9 +4,14 @@
 RIG_BIND (127.0.0.1:8000; one address), RIG_WORKERS (worker processes; default: CPU cores),
 RIG_THREADS (Python threads per worker that run requests, Granian's blocking threads;
 default 8), RIG_RUNTIME_THREADS (Rust I/O threads per worker; default 1), RIG_BACKPRESSURE
-(requests a worker admits at once; default Granian's: 2048 / workers), RIG_KEEPALIVE (seconds
-an idle keep-alive connection waits for its next request; default 75), RIG_LOG_LEVEL.
+(connections a worker holds open at once, idle keep-alive ones included: its connection
+slots; default Granian's: backlog / workers), RIG_BACKLOG (listen queue of each worker's socket,
+at least 128, cut to net.core.somaxconn by the kernel; default 2048), RIG_KEEPALIVE (seconds an
+idle keep-alive connection waits for its next request; default 75), RIG_LOG_LEVEL.
 RIG_WORKER_CLASS and RIG_WORKER_CONNECTIONS are Gunicorn's and ignored here.
+
+Granian's Prometheus exporter runs on a loopback port of its own; app/granian_gauges.py turns
+it into the API's connection gauges (open connections against slots, listen queue).
 
 The settings are checked before any worker starts: a bad one is one line and exit status 2.
 """
@@ -17,12 +22,16 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from app import granian_gauges
 
 CONFIG_ERROR_EXIT = 2
 GRACEFUL_SECONDS = 10  # as Gunicorn's graceful_timeout: in-flight requests get this long
 BACKLOG = 2048
+MIN_BACKLOG = 128  # Granian refuses a shorter listen queue
 # Set by the launcher when it made the metrics directory itself (and so removes it at exit).
 _OWNED_METRICS_DIR = "RIG_GRANIAN_OWNED_METRICS_DIR"
 LOG_LEVELS = ("critical", "error", "warning", "warn", "info", "debug")
@@ -56,6 +65,7 @@ class GranianSettings:
     threads: int = 8
     runtime_threads: int = 1
     backpressure: int | None = None
+    backlog: int = BACKLOG
     keepalive: int = 75
     log_level: str = "info"
 
@@ -73,6 +83,7 @@ class GranianSettings:
             threads=_int(env, "RIG_THREADS", cls.threads),
             runtime_threads=_int(env, "RIG_RUNTIME_THREADS", cls.runtime_threads),
             backpressure=_int(env, "RIG_BACKPRESSURE", 1) if backpressure else None,
+            backlog=_int(env, "RIG_BACKLOG", BACKLOG, MIN_BACKLOG),
             keepalive=_int(env, "RIG_KEEPALIVE", cls.keepalive),
             log_level="warn" if log_level == "warning" else log_level,
         )
@@ -82,8 +93,14 @@ class GranianSettings:
         """Requests one worker runs at once: what its Redis connections must cover."""
         return self.threads
 
+    @property
+    def connection_slots(self) -> int:
+        """Connections one worker holds open at once: Granian's backpressure, whose default is
+        the listen backlog shared out over the workers."""
+        return max(1, self.backpressure or self.backlog // self.workers)
 
-def build_server(settings: GranianSettings, name: str | None = None):
+
+def build_server(settings: GranianSettings, name: str | None = None, metrics_port: int = 0):
     """Granian's server object, with a dead worker's metric files cleaned after it exits."""
     from granian.constants import HTTPModes, Interfaces
     from granian.http import HTTP1Settings
@@ -113,8 +130,8 @@ def build_server(settings: GranianSettings, name: str | None = None):
         workers=settings.workers,
         blocking_threads=settings.threads,
         runtime_threads=settings.runtime_threads,
-        backpressure=settings.backpressure,
-        backlog=BACKLOG,
+        backpressure=settings.connection_slots,
+        backlog=settings.backlog,
         http=HTTPModes.http1,
         http1_settings=HTTP1Settings(header_read_timeout=settings.keepalive * 1000),
         log_level=LogLevels(settings.log_level),
@@ -122,6 +139,10 @@ def build_server(settings: GranianSettings, name: str | None = None):
         respawn_failed_workers=True,  # as Gunicorn: a worker that dies is replaced
         workers_kill_timeout=GRACEFUL_SECONDS,
         process_name=name,
+        metrics_enabled=bool(metrics_port),
+        metrics_scrape_interval=1,  # Granian's shortest: the gauges are sampled every second
+        metrics_address="127.0.0.1",
+        metrics_port=metrics_port,
     )
 
 
@@ -149,14 +170,34 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"rig-api: configuration error: {exc}", file=sys.stderr)
         return CONFIG_ERROR_EXIT
-    # Counters of an earlier run must not leak into this one.
+    # Counters of an earlier run must not leak into this one. This process's own files are new
+    # (the app package made them at import) and stay: the launcher writes connection gauges.
     for stale in Path(metrics_dir).glob("*.db"):
-        stale.unlink()
-    server = build_server(settings, name=args.name if _has_setproctitle() else None)
+        if not stale.stem.endswith(f"_{os.getpid()}"):
+            stale.unlink()
+    exporter_port = granian_gauges.free_loopback_port()
+    server = build_server(
+        settings, name=args.name if _has_setproctitle() else None, metrics_port=exporter_port
+    )
+    _watch_connections(server, settings, exporter_port)
     if os.environ.get(_OWNED_METRICS_DIR) == metrics_dir:
         server.on_shutdown(lambda: shutil.rmtree(metrics_dir, ignore_errors=True))
     server.serve()
     return 0
+
+
+def _watch_connections(server, settings: GranianSettings, exporter_port: int) -> None:
+    """The connection gauges: the launcher samples Granian's exporter, each worker its own
+    listening socket (the port reaches the workers through their environment)."""
+    from prometheus_client import multiprocess
+
+    os.environ[granian_gauges.LISTEN_PORT_ENV] = str(settings.port)
+    stop = threading.Event()
+    slots = settings.connection_slots * settings.workers
+    url = f"http://127.0.0.1:{exporter_port}/"
+    server.on_startup(lambda: granian_gauges.watch_server(url, slots, stop))
+    server.on_shutdown(stop.set)
+    server.on_shutdown(lambda: multiprocess.mark_process_dead(os.getpid()))
 
 
 def _has_setproctitle() -> bool:

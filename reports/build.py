@@ -82,7 +82,9 @@ def build(path: Path, prometheus_url: str | None = None, results_dir: Path | Non
         "validity_reasons": reasons,
         "bottleneck": bottleneck.line(
             bottleneck_facts.facts(run.info, metrics, busiest, guard),
-            named=connection_limits.bottlenecks(metrics),
+            named=connection_limits.bottlenecks(
+                metrics, ((run.info or {}).get("config") or {}).get("server")
+            ),
         ),
     }
 

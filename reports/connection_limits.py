@@ -1,10 +1,16 @@
-"""The API's connection limits as bottleneck lines: its connection slots, its accept rate."""
+"""The API's connection limits as bottleneck lines: its connection slots, its accept rate.
+
+The slots are Gunicorn's worker_connections or Granian's backpressure (per worker, summed over
+the workers); the gauges are the same under both (app/metrics.py, app/granian_gauges.py).
+"""
 
 from reports import resources
 
 # Open connections at this share of the slots count as all slots taken: the gauges are
 # sampled, so the very peak may fall between two scrapes.
 FULL_SHARE = 0.95
+# What to raise when the slots are full, per server (run.json's config.server).
+SLOT_SETTINGS = {"gunicorn": "RIG_WORKER_CONNECTIONS", "granian": "RIG_BACKPRESSURE"}
 
 
 def _peak(metrics: dict, key: str, stat: str = "max") -> float | None:
@@ -16,7 +22,7 @@ def _peak(metrics: dict, key: str, stat: str = "max") -> float | None:
     return max(values) if values else None
 
 
-def connection_limit(metrics: dict) -> str | None:
+def connection_limit(metrics: dict, server: str | None = None) -> str | None:
     """The connection-limit line when the API's open connections reached its slots."""
     opened = _peak(metrics, "api_open_connections")
     slots = _peak(metrics, "api_connection_slots")
@@ -24,13 +30,14 @@ def connection_limit(metrics: dict) -> str | None:
         return None
     queue = _peak(metrics, "api_listen_queue")
     limit = _peak(metrics, "api_listen_queue_limit")
+    setting = SLOT_SETTINGS.get(server or "gunicorn", SLOT_SETTINGS["gunicorn"])
     waiting = ""
     if queue:
         of = f" (queue limit {limit:,.0f})" if limit else ""
         waiting = f", up to {queue:,.0f} more waiting in the listen queue{of}"
     return (
         f"the API's connection slots: {opened:,.0f} of {slots:,.0f} connections open"
-        f"{waiting}; clients wait for a slot and time out (raise RIG_WORKER_CONNECTIONS, "
+        f"{waiting}; clients wait for a slot and time out (raise {setting}, "
         "shorten RIG_KEEPALIVE, or let idle clients close: docs/seed-run.md)"
     )
 
@@ -56,5 +63,6 @@ def accept_limit(metrics: dict) -> str | None:
     )
 
 
-def bottlenecks(metrics: dict) -> list[str]:
-    return [line for line in (connection_limit(metrics), accept_limit(metrics)) if line]
+def bottlenecks(metrics: dict, server: str | None = None) -> list[str]:
+    lines = (connection_limit(metrics, server), accept_limit(metrics))
+    return [line for line in lines if line]

@@ -55,6 +55,8 @@ GRANIAN_CONFIG_FIELDS = [
     ("server", "API server"),
     ("workers", "Granian workers"),
     ("threads", "Granian blocking threads per worker"),
+    ("backpressure", "Granian backpressure (connection slots per worker)"),
+    ("backlog", "Listen backlog"),
     ("locust_workers", "Locust workers"),
 ]
 

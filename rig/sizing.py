@@ -6,6 +6,10 @@ idle crowd that keeps its connections (clients other than the rig's users, which
 they think longer than the keep-alive) can need a slot per user, so the slots are sized from
 the users, within what the process may open; the listen queue is as long as the kernel
 allows, so a spawn burst waits there instead of being dropped.
+
+Granian's backpressure is the same kind of slot (a worker holds one permit per open connection,
+idle keep-alive ones included, and stops accepting when they are taken), so it is sized the
+same way; Granian refuses a listen backlog under 128.
 """
 
 import math
@@ -14,6 +18,9 @@ from pathlib import Path
 
 DEFAULT_WORKER_CONNECTIONS = 1000  # Gunicorn's and app/gunicorn.conf.py's default
 DEFAULT_BACKLOG = 2048
+GRANIAN_MIN_BACKLOG = 128  # app/granian_conf.py's MIN_BACKLOG: Granian refuses less
+# The variable that holds each server's connection slots per worker.
+SLOT_SETTING = {"gunicorn": "RIG_WORKER_CONNECTIONS", "granian": "RIG_BACKPRESSURE"}
 # File descriptors a worker needs besides client connections: Redis pool, metrics files, logs.
 FD_RESERVE = 256
 SOMAXCONN = Path("/proc/sys/net/core/somaxconn")
@@ -46,11 +53,14 @@ def api_settings(
     workers: int,
     fd_limit: int | None = None,
     somaxconn: int | None = None,
+    server: str = "gunicorn",
 ) -> dict[str, str]:
-    """RIG_WORKER_CONNECTIONS and RIG_BACKLOG for `users` over `workers` Gunicorn workers."""
+    """The connection slots per worker (RIG_WORKER_CONNECTIONS for Gunicorn, RIG_BACKPRESSURE
+    for Granian) and RIG_BACKLOG for `users` over `workers` workers of `server`."""
     fd_limit = open_files_limit() if fd_limit is None else fd_limit
     somaxconn = listen_backlog_limit() if somaxconn is None else somaxconn
+    floor = GRANIAN_MIN_BACKLOG if server == "granian" else 1
     return {
-        "RIG_WORKER_CONNECTIONS": str(worker_connections(users, workers, fd_limit)),
-        "RIG_BACKLOG": str(max(1, somaxconn)),
+        SLOT_SETTING[server]: str(worker_connections(users, workers, fd_limit)),
+        "RIG_BACKLOG": str(max(floor, somaxconn)),
     }

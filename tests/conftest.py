@@ -56,6 +56,16 @@ GRANIAN_DIFFERS = {
 }  # fmt: skip
 
 
+def pytest_terminal_summary(terminalreporter):
+    """The lab's step durations, when lab tests ran (tests/lab_support.py records them)."""
+    from tests import lab_support
+
+    if lab_support.TIMINGS:
+        terminalreporter.section("lab timings")
+        for step, seconds in lab_support.TIMINGS.items():
+            terminalreporter.line(f"{step}: {seconds:.1f} s")
+
+
 def pytest_generate_tests(metafunc):
     # Session scope: pytest groups the tests by server and starts each server once. Other
     # tests (Locust, reports) need an API, not a second run of themselves.

@@ -31,6 +31,16 @@ RECAP = re.compile(
 )
 
 
+# Durations of the lab's steps ("rig lab up", "first site.yml", ...), printed at the end of
+# the test session (tests/conftest.py), so every CI log carries the lab timings.
+TIMINGS: dict[str, float] = {}
+
+
+def timed(step: str, seconds: float) -> float:
+    TIMINGS[step] = seconds
+    return seconds
+
+
 def lab_name(prefix: str) -> str:
     """`prefix` (3 letters) plus 5 hex digits of this checkout's path: 8 characters, as allowed."""
     return prefix + hashlib.sha1(str(REPO_ROOT).encode()).hexdigest()[:5]
@@ -91,7 +101,8 @@ def running_lab(
     release_args = ["--release", releases] if releases else []
     up = lab.rig("up", "--hosts", hosts, *release_args, timeout=900)
     assert up.returncode == 0, up.stdout + up.stderr
-    print(f"\nrig lab up: {time.monotonic() - started:.1f} s\n{up.stdout}")
+    seconds = timed(f"rig lab up --hosts {hosts}", time.monotonic() - started)
+    print(f"\nrig lab up: {seconds:.1f} s\n{up.stdout}")
     try:
         yield lab
     finally:

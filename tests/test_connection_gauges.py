@@ -1,4 +1,5 @@
-"""The API's connection gauges (app/metrics.py) under real Gunicorn workers (Granian has none)."""
+"""The API's connection gauges (app/metrics.py) under real Gunicorn workers; Granian's are in
+tests/test_granian_gauges.py."""
 
 import socket
 import time

@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rig import cli
+from rig.commands import cpu_options
 from rig.errors import RigError
 from rig.local import cpu_split
 from rig.local.saturation_watch import WINDOW_SECONDS, SaturationWatch
@@ -66,6 +67,25 @@ def test_hostile_repeat_and_cpu_options_are_clear_errors(tmp_path, capsys, args,
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not any(tmp_path.iterdir()), "nothing is started or written for a wrong option"
+
+
+@pytest.mark.parametrize("command", ["local", "sweep"])
+def test_both_commands_read_the_same_cpu_options(command):
+    args = cli.build_parser().parse_args([command, "--cpus-loadgen", "1", "--cpus-service", "0"])
+    assert (args.cpus_loadgen, args.cpus_service) == ("1", "0")
+    assert cpu_options.cpu_split_options(args)["cpus_loadgen"] == "1"
+
+
+def test_only_rig_local_may_share_the_cpus(capsys):
+    assert cpu_options.cpu_split_options(cli.build_parser().parse_args(["local"]))["cpu_split"]
+    shared = cli.build_parser().parse_args(["local", "--no-cpu-split"])
+    assert cpu_options.cpu_split_options(shared)["cpu_split"] is False
+    # a sweep point on shared CPUs would be SUSPECT and never recommended: no such option
+    sweep = cli.build_parser().parse_args(["sweep"])
+    assert "cpu_split" not in cpu_options.cpu_split_options(sweep)
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["sweep", "--no-cpu-split"])
+    assert "unrecognized arguments: --no-cpu-split" in capsys.readouterr().err
 
 
 @given(st.text(max_size=12))

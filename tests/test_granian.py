@@ -34,7 +34,7 @@ def test_settings_follow_the_rig_variables():
 @given(
     st.dictionaries(
         st.sampled_from(["RIG_BIND", "RIG_WORKERS", "RIG_THREADS", "RIG_RUNTIME_THREADS",
-                         "RIG_BACKPRESSURE", "RIG_KEEPALIVE", "RIG_LOG_LEVEL"]),
+                         "RIG_BACKPRESSURE", "RIG_BACKLOG", "RIG_KEEPALIVE", "RIG_LOG_LEVEL"]),
         st.text(max_size=30),
     )
 )  # fmt: skip
@@ -46,12 +46,14 @@ def test_any_setting_gives_settings_or_a_config_error(env):
         assert "\n" not in str(exc)
         return
     assert got.workers >= 1 and got.threads >= 1 and 0 < got.port < 65536
+    assert got.backlog >= 128 and got.connection_slots >= 1
 
 
 @pytest.mark.parametrize(
     ("setting", "value", "named"),
     [
         ("RIG_THREADS", "0", "RIG_THREADS"),
+        ("RIG_BACKLOG", "64", "RIG_BACKLOG"),
         ("RIG_BIND", "127.0.0.1:1,127.0.0.1:2", "RIG_BIND"),
         ("RIG_KEY_PREFIX", "has space", "RIG_KEY_PREFIX"),
     ],

@@ -29,6 +29,7 @@ from tests.lab_support import (
     recap,
     running_lab,
     tail,
+    timed,
 )
 
 pytestmark = pytest.mark.lab
@@ -57,12 +58,20 @@ def url(lab, host: str, path: str) -> str:
 
 
 def counters(lab, host: str) -> dict[str, int]:
-    """Bytes received plus sent on each of the host's interfaces (eth0 management, eth1 data)."""
-    stats = "/sys/class/net/{}/statistics/{}_bytes"
-    files = [stats.format(i, d) for i in ("eth0", "eth1") for d in ("rx", "tx")]
-    out = lab.ssh(host, "cat " + " ".join(files)).stdout.split()
-    values = [int(v) for v in out]
-    return {"eth0": values[0] + values[1], "eth1": values[2] + values[3]}
+    """Bytes received plus sent on each of the host's interfaces (eth0 management, eth1 data).
+
+    From /proc/net/dev, which belongs to the host's network namespace: a trixie container's
+    /sys/class/net lists the lab machine's own interfaces instead."""
+    run = lab.ssh(host, "cat /proc/net/dev")
+    assert run.returncode == 0, (host, run.stderr)
+    totals = {}
+    for line in run.stdout.splitlines():
+        name, sep, fields = line.partition(":")
+        if sep and name.strip() in ("eth0", "eth1"):
+            values = fields.split()
+            totals[name.strip()] = int(values[0]) + int(values[8])
+    assert set(totals) == {"eth0", "eth1"}, (host, run.stdout)
+    return totals
 
 
 def redis_cli(lab, command: str) -> str:
@@ -113,6 +122,7 @@ def test_ansible_connects_as_the_unprivileged_user(shared_lab):
 
 def test_site_yml_provisions_fresh_hosts(provisioned_lab):
     result, seconds = provisioned_lab.first_site
+    timed("first site.yml run", seconds)
     print(f"\nfirst site.yml run (mixed lab, sudo user): {seconds:.1f} s")
     assert result.returncode == 0, tail(result)
     hosts = recap(result.stdout)
@@ -127,6 +137,7 @@ def test_site_yml_provisions_fresh_hosts(provisioned_lab):
 
 def test_second_site_yml_run_changes_nothing(provisioned_lab):
     result, seconds = provisioned_lab.playbook()
+    timed("second site.yml run", seconds)
     print(f"\nsecond site.yml run: {seconds:.1f} s")
     assert result.returncode == 0, tail(result)
     changed = {name: h["changed"] for name, h in recap(result.stdout).items()}
@@ -136,6 +147,7 @@ def test_second_site_yml_run_changes_nothing(provisioned_lab):
 def test_check_diff_on_the_converged_lab_reports_nothing_and_no_secret(provisioned_lab):
     lab = provisioned_lab
     result, seconds = lab.playbook(options=("--check", "--diff", "-v"))
+    timed("site.yml --check --diff -v", seconds)
     print(f"\nsite.yml --check --diff -v: {seconds:.1f} s")
     assert result.returncode == 0, tail(result)
     changed = {name: h["changed"] for name, h in recap(result.stdout).items()}

@@ -23,6 +23,14 @@ def test_the_listen_queue_is_as_long_as_the_kernel_allows(tmp_path):
     assert settings == {"RIG_WORKER_CONNECTIONS": "19744", "RIG_BACKLOG": "4096"}
 
 
+def test_granians_backpressure_is_sized_like_gunicorns_slots():
+    settings = sizing.api_settings(100_000, 2, fd_limit=20000, somaxconn=4096, server="granian")
+    assert settings == {"RIG_BACKPRESSURE": "19744", "RIG_BACKLOG": "4096"}
+    # Granian refuses a listen backlog under 128 even where the kernel allows less.
+    small = sizing.api_settings(10, 1, fd_limit=20000, somaxconn=64, server="granian")
+    assert small == {"RIG_BACKPRESSURE": "1000", "RIG_BACKLOG": "128"}
+
+
 def test_this_hosts_limits_are_read():
     assert sizing.open_files_limit() > 0
     assert sizing.listen_backlog_limit() > 0

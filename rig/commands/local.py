@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from loadgen import runner
+from rig.commands.cpu_options import add_cpu_split_options, cpu_split_options
 from rig.local import bench, repeat
 from rig.local.plan import LocalOptions
 from rig.paths import DEFAULT_RESULTS_DIR
@@ -145,16 +146,7 @@ def register(subparsers) -> None:
         help="open model: requests per second spread over the users with constant pacing; "
         "the report flags an achieved rate below 97 %% of it",
     )
-    parser.add_argument("--cpus-loadgen", metavar="CPUS", help="CPUs for Locust, e.g. 3 or 2-3")
-    parser.add_argument(
-        "--cpus-service", metavar="CPUS", help="CPUs for the API and Redis, e.g. 0-1"
-    )
-    parser.add_argument(
-        "--no-cpu-split",
-        dest="cpu_split",
-        action="store_false",
-        help="let Locust share every CPU with the API and Redis (the run is then SUSPECT)",
-    )
+    add_cpu_split_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -174,9 +166,7 @@ def run(args: argparse.Namespace) -> int:
         keep_tsdb=args.keep_tsdb,
         app_instances=args.app_instances,
         redis_cluster=args.redis_cluster,
-        cpus_loadgen=args.cpus_loadgen,
-        cpus_service=args.cpus_service,
-        cpu_split=args.cpu_split,
+        **cpu_split_options(args),
         arrival_rate=args.arrival_rate,
         target=args.target,
         locustfile=args.locustfile,

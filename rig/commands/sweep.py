@@ -4,6 +4,7 @@ import argparse
 from pathlib import Path
 
 from loadgen import runner
+from rig.commands.cpu_options import add_cpu_split_options, cpu_split_options
 from rig.errors import RigError
 from rig.local.plan import LocalOptions
 from rig.paths import DEFAULT_RESULTS_DIR
@@ -82,10 +83,7 @@ def register(subparsers) -> None:
     )
     # A point whose load generator shares CPUs with the API is SUSPECT, and a SUSPECT point is
     # never recommended: on a box of fewer than 4 CPUs give the split by hand.
-    parser.add_argument("--cpus-loadgen", metavar="CPUS", help="CPUs for Locust, e.g. 3 or 2-3")
-    parser.add_argument(
-        "--cpus-service", metavar="CPUS", help="CPUs for the API and Redis, e.g. 0-1"
-    )
+    add_cpu_split_options(parser, sharing=False)
     parser.add_argument(
         "--no-prometheus",
         dest="prometheus",
@@ -117,8 +115,7 @@ def run(args: argparse.Namespace) -> int:
         arrival_rate=args.arrival_rate,
         workers=args.workers,
         prometheus=args.prometheus,
-        cpus_loadgen=args.cpus_loadgen,
-        cpus_service=args.cpus_service,
+        **cpu_split_options(args),
     )
     options = sweep_runner.SweepOptions(
         grid=build_grid(args),

@@ -201,8 +201,13 @@ def wait_for_ssh(lab: LabConfig, host: LabHost, supervisor: int, root: Path, tim
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not supervisor_alive(supervisor, root):
+            # `up` removes the half-made lab (and this log) after the error: quote its end.
             log = lab.host_dir(host) / "console.log"
-            raise RigError(f"lab host {host.name} stopped while booting; see {log}")
+            tail = log.read_text(errors="replace").splitlines()[-15:] if log.exists() else []
+            raise RigError(
+                f"lab host {host.name} stopped while booting; the end of its console:\n"
+                + "\n".join(tail)
+            )
         if _port_open(host.address, 22):
             probe = subprocess.run(
                 ssh_argv(lab, host, "true"), capture_output=True, timeout=15, check=False

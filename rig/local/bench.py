@@ -46,7 +46,11 @@ def api_settings(opts: LocalOptions, scenario: dict[str, str]) -> dict[str, str]
     """The API's RIG_* settings: the options, and connection slots sized for the crowd
     (rig/sizing.py) unless the environment sets them."""
     users = opts.users or number(scenario.get("users"))
-    sized = sizing.api_settings(users if isinstance(users, int) else None, opts.app_workers)
+    sized = sizing.api_settings(
+        users if isinstance(users, int) else None,
+        opts.app_workers,
+        server=serve.chosen_server(opts.server),
+    )
     return {
         "RIG_WORKER_CLASS": opts.worker_class,
         "RIG_WORKERS": str(opts.app_workers),

@@ -32,10 +32,15 @@ def _connection_config(api_settings: dict[str, str] | None) -> dict[str, str]:
     """The API's connection limits for run.json's config, when rig local set them."""
     if not api_settings:
         return {}
-    return {
-        "worker_connections": api_settings["RIG_WORKER_CONNECTIONS"],
-        "backlog": api_settings["RIG_BACKLOG"],
+    slots = {
+        name: api_settings[setting]
+        for name, setting in (
+            ("worker_connections", "RIG_WORKER_CONNECTIONS"),
+            ("backpressure", "RIG_BACKPRESSURE"),
+        )
+        if setting in api_settings
     }
+    return {**slots, "backlog": api_settings["RIG_BACKLOG"]}
 
 
 def _arrival_rate(rate) -> dict:
