@@ -92,6 +92,14 @@ def add_workload_arguments(parser) -> None:
         help="open model: requests per second over all users, each user pacing its tasks "
         "at arrival-rate / users per second (default 0: closed model, --wait-min/max)",
     )
+    # Set by the master at the test's start (loadgen/users.py): the users the arrival rate is
+    # spread over. Workers see the master's custom options only, never its --users.
+    group.add_argument(
+        "--arrival-users",
+        type=int,
+        default=0,
+        help="set by the master for its workers: the test's users under --arrival-rate",
+    )
 
 
 @dataclass

@@ -6,6 +6,7 @@ from itertools import count
 import gevent
 import orjson
 from locust import FastHttpUser, constant_pacing, events, tag, task
+from locust.runners import MasterRunner
 
 from loadgen import causes, documents
 from loadgen.options import Workload
@@ -23,7 +24,12 @@ _tokens = count(random.randrange(1 << 30))
 @events.test_start.add_listener
 def _read_options(environment, **_kwargs) -> None:
     global WORKLOAD, SEED_IDS, JSON_HEADERS, PLAIN_HEADERS
-    WORKLOAD = Workload.from_options(environment.parsed_options)
+    options = environment.parsed_options
+    if options is not None and isinstance(environment.runner, MasterRunner):
+        # The spawn messages, sent right after this, carry it to the workers: without it
+        # a worker knows no user count and would run the closed model.
+        options.arrival_users = environment.runner.target_user_count or options.num_users or 0
+    WORKLOAD = Workload.from_options(options)
     # A user that thinks longer than the server keeps an idle connection would find it closed
     # anyway; meanwhile it would hold one of the server's connection slots and one of this
     # host's file descriptors and ports. It asks the server to close after each answer and

@@ -27,19 +27,27 @@ def _number(row: dict, column: str) -> float | None:
 
 
 def achieved_rate(run: Run, fallback: float | None) -> float | None:
-    """Requests per second once every user was running: from the first history row at the
-    peak user count to the last row. The ramp-up is left out, or every run would fall short
-    by its spawn time. `fallback` (Locust's whole-run RPS) without a usable history."""
+    """Requests per second once every user was running: between the first and the last
+    change of the request count while the user count was at its peak. The ramp-up is left
+    out, or every run would fall short by its spawn time; so are the rows before the workers'
+    first report and after the users stopped (workers report every few seconds: counting
+    those rows would understate a short run's rate by seconds of silence). `fallback`
+    (Locust's whole-run RPS) without a usable history."""
     rows = [r for r in run.history if r.get("Name") == "Aggregated"]
     users = [_number(r, "User Count") or 0.0 for r in rows]
     if not rows or max(users) <= 0:
         return fallback
-    first = users.index(max(users))
-    t0, c0 = _number(rows[first], "Timestamp"), _number(rows[first], "Total Request Count")
-    t1, c1 = _number(rows[-1], "Timestamp"), _number(rows[-1], "Total Request Count")
-    if None in (t0, c0, t1, c1) or t1 - t0 < 5:
+    counts = [_number(r, "Total Request Count") for r in rows]
+    peak = [i for i, u in enumerate(users) if u == max(users)]
+    changed = [i for i in peak if i > 0 and None not in (counts[i], counts[i - 1])
+               and counts[i] != counts[i - 1]]  # fmt: skip
+    if len(changed) < 2:
         return fallback
-    return (c1 - c0) / (t1 - t0)
+    first, last = changed[0], changed[-1]
+    t0, t1 = _number(rows[first], "Timestamp"), _number(rows[last], "Timestamp")
+    if None in (t0, t1) or t1 - t0 < 5:
+        return fallback
+    return (counts[last] - counts[first]) / (t1 - t0)
 
 
 def summary(run: Run, figures: dict) -> tuple[str | None, str | None]:

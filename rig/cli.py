@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "rig.commands.lab",
     "rig.commands.local",
     "rig.commands.sweep",
+    "rig.commands.sweep_lab",
     "rig.commands.report",
     "rig.commands.run_info",
     "rig.commands.compare",

@@ -51,6 +51,25 @@ def test_pacing_is_users_over_rate_and_zero_without_a_rate():
         assert pacing_of(SimpleNamespace(arrival_rate=bad, num_users=10)) == 0.0
 
 
+def test_a_worker_paces_by_the_master_s_user_count():
+    """A Locust worker never sees --users: the master hands it over as arrival_users."""
+    worker = SimpleNamespace(arrival_rate=100.0, num_users=None, arrival_users=50)
+    assert pacing_of(worker) == pytest.approx(0.5)
+    assert pacing_of(SimpleNamespace(arrival_rate=100.0, num_users=None)) == 0.0
+
+
+def test_achieved_rate_leaves_out_the_silence_before_the_first_report_and_after_the_stop(
+    tmp_path,
+):
+    """Workers report every 3 s: the count rises in steps, and stays flat before the first
+    report and after the last; the rate is taken between the first and last step."""
+    path = crafted_run(tmp_path, 40.0, 0)
+    users = [0, 4, 4, 4] + [4] * 12 + [0, 0]
+    counts = [0, 0, 0, 36, 36, 36, 156, 156, 156, 276, 276, 276, 396, 396, 396, 516, 592, 592]
+    (path / run_dir.HISTORY_CSV).write_text(history_rows(users, counts))
+    assert open_model.achieved_rate(run_dir.load(path), fallback=1.0) == pytest.approx(40.0)
+
+
 def test_achieved_rate_leaves_the_ramp_up_out(tmp_path):
     run = run_dir.load(crafted_run(tmp_path, 400.0, 400))
     assert open_model.achieved_rate(run, fallback=1.0) == pytest.approx(400.0)

@@ -5,6 +5,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -36,8 +37,10 @@ def _summary_cells(summary: str) -> dict:
             "rss": api[1].strip(), "redis_cpu": redis[1].strip()}  # fmt: skip
 
 
-def _sweep_rows(sweep_md: str) -> dict[str, dict]:
-    head = "| # | server | worker class | workers | threads | RPS | p50 ms | p95 ms | p99 ms |"
+CLOSED_HEAD = "| # | server | worker class | workers | threads | RPS | p50 ms | p95 ms | p99 ms |"
+
+
+def _sweep_rows(sweep_md: str, head: str = CLOSED_HEAD) -> dict[str, dict]:
     lines = sweep_md[sweep_md.index(head) :].splitlines()
     names = [c.strip() for c in lines[0].strip("|").split("|")]
     rows = {}
@@ -129,3 +132,70 @@ def _descendants(pid: int) -> list[psutil.Process]:
         return psutil.Process(pid).children(recursive=True)
     except psutil.NoSuchProcess:
         return []
+
+
+def _arrival_rows(sweep_md: str) -> dict[str, dict]:
+    head = "| # | server | worker class | workers | threads | target req/s | achieved req/s |"
+    return _sweep_rows(sweep_md, head)
+
+
+def test_an_open_model_sweep_shows_target_and_achieved_and_marks_a_shortfall(tmp_path):
+    """The same arrival rate for both points; the Granian point's server is paused (SIGSTOP)
+    for 8 s of its 25, so it sends far fewer requests than asked: marked CO, never chosen."""
+    argv = [RIG, "sweep", "--grid", "server=gunicorn,granian", "worker_class=gthread",
+            "threads=4", "--scenario", "small_json", "--users", "5", "--spawn-rate", "5",
+            "--arrival-rate", "60", "--run-time", "25s", "--workers", "1", "--no-prometheus",
+            "--cpus-loadgen", "1", "--cpus-service", "0",
+            "--results-dir", str(tmp_path)]  # fmt: skip
+    sweep = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+
+        def granian_under_load() -> list[psutil.Process]:
+            try:
+                procs = _descendants(sweep.pid)
+                names = [" ".join(p.cmdline()) for p in procs]
+            except psutil.Error:  # a process ended meanwhile: look again
+                return []
+            if not any("--worker" in n and "locust" in n for n in names):
+                return []
+            return [p for p, n in zip(procs, names, strict=True) if "granian_conf" in n]
+
+        wait_until(lambda: bool(granian_under_load()), 300, "the Granian point under load",
+                   alive=lambda: sweep.poll() is None, interval=0.5)  # fmt: skip
+        time.sleep(5)
+        servers = granian_under_load()  # the server and its workers, all up by now
+        for process in servers:
+            process.suspend()
+        time.sleep(8)
+        for process in servers:
+            process.resume()
+        out, errors = sweep.communicate(timeout=300)
+    finally:
+        if sweep.poll() is None:
+            sweep.kill()
+    assert sweep.returncode == 0, errors + out
+    parent = next(tmp_path.iterdir())
+    sweep_md = (parent / "sweep.md").read_text()
+    data = json.loads((parent / "sweep.json").read_text())
+    rows = _arrival_rows(sweep_md)
+    assert len(rows) == 2 and "an arrival rate of 60 req/s from 5 users" in sweep_md
+
+    # Target and achieved are the points' own summaries' figures.
+    for run_id, row in rows.items():
+        summary = (parent / run_id / "summary.md").read_text()
+        line = re.search(r"\| Arrival rate \| target ([\d,.]+) req/s, achieved ([\d,.]+) req/s "
+                         r"\(([\d.]+%)\) \|", summary)  # fmt: skip
+        assert row["target req/s"] == line[1] == "60.0"
+        assert row["achieved req/s"].startswith(f"{line[2]} ({line[3]}")
+
+    short = next(r for r in data["rows"] if r["server"] == "granian")
+    steady = next(r for r in data["rows"] if r["server"] == "gunicorn")
+    assert short["arrival_short"] and short["achieved_rate"] < 0.9 * 60
+    assert rows[short["run_id"]]["achieved req/s"].endswith(", CO)")
+    assert short["validity"] == "SUSPECT"
+    assert re.search(rf"^- {short['label']}: .*coordinated omission", sweep_md, re.M)
+    assert not steady["arrival_short"] and steady["achieved_rate"] >= 0.97 * 60
+    assert not rows[steady["run_id"]]["achieved req/s"].endswith("CO)")
+    assert data["recommended"] != short["label"]
+    if steady["validity"] == "VALID" and steady["slo"] != "FAIL":
+        assert data["recommended"] == steady["label"]

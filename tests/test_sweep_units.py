@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from rig.errors import RigError
 from rig.sweep import grid, recommend
-from rig.sweep.render import table_row
+from rig.sweep.render import arrival_cells, table_row
 
 
 def test_the_issue_s_grid_runs_each_meaningful_setting_once_and_lists_the_rest():
@@ -142,4 +142,28 @@ def test_rig_sweep_refuses_bad_input_with_one_line_and_runs_nothing(argv, messag
     assert code == 2
     assert err.startswith("rig sweep: error: ") and message in err
     assert len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_point_short_of_its_arrival_rate_is_marked_and_never_recommended():
+    rows = [{**_row("short", 9000), "target_rate": 10_000.0, "achieved_rate": 9000.0,
+             "arrival_short": True},
+            {**_row("on target", 5000), "target_rate": 5000.0, "achieved_rate": 4990.0,
+             "arrival_short": False}]  # fmt: skip
+    assert "coordinated omission" in recommend.eligible(rows[0])
+    assert recommend.recommend(rows, "throughput").row["label"] == "on target"
+    assert arrival_cells(rows[0]) == ("10,000.0", "9,000.0 (90.0%, CO)")
+    assert arrival_cells(rows[1]) == ("5,000.0", "4,990.0 (99.8%)")
+    assert arrival_cells({"target_rate": 50.0, "achieved_rate": None}) == ("50.0", "unknown, CO")
+    assert arrival_cells({"rps": 5.0}) == ("—", "—")
+
+
+@pytest.mark.parametrize("bad", ["0", "-3", "nan", "inf"])
+def test_a_bad_arrival_rate_is_refused_before_any_point_runs(bad, tmp_path, capsys):
+    from rig import cli
+
+    argv = ["sweep", "--grid", "workers=1", f"--arrival-rate={bad}", "--results-dir", str(tmp_path)]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--arrival-rate must be a number of requests per second above 0" in err
     assert list(tmp_path.iterdir()) == []

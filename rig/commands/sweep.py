@@ -16,6 +16,8 @@ EPILOG = """examples:
   rig sweep --scenario get_field --users 50 --run-time 30s \\
       --grid server=gunicorn,granian worker_class=gevent,gthread,sync workers=1,2 threads=4,16
   rig sweep --grid-file my-grid.yml --objective efficiency --target-rps 1500
+  rig sweep --arrival-rate 400 --users 40 --grid server=gunicorn,granian workers=1,2
+                                      open model: every point asked for 400 req/s
   rig sweep --cpus-loadgen 1 --cpus-service 0 --grid server=gunicorn,granian
                                       on 2 CPUs: Locust apart, or every point is SUSPECT
 
@@ -24,8 +26,10 @@ lists; `points:` adds points one by one, each optionally with `env:` (extra RIG_
 its API). Combinations that mean nothing (a worker class under Granian, threads under gevent
 or sync) are skipped and listed. Every point is a normal run directory under
 RESULTS_DIR/SWEEP_ID/, beside sweep.md (sorted by the objective, with the recommended setting:
-never a SUSPECT run or one that missed its SLO) and charts/. Exit status: 0; 2 on an error;
-130 after Ctrl-C.
+never a SUSPECT run or one that missed its SLO) and charts/. With --arrival-rate, sweep.md
+shows each point's target and achieved rates; a point below 97 % of its target is marked CO
+(coordinated omission) and never recommended. The lab's sweep is playbooks/sweep.yml.
+Exit status: 0; 2 on an error; 130 after Ctrl-C.
 """
 
 
@@ -53,6 +57,13 @@ def register(subparsers) -> None:
     parser.add_argument("--run-time", help="per point, e.g. 30s (default: the scenario's)")
     parser.add_argument("--users", type=int, help="users of every point (default: the scenario's)")
     parser.add_argument("--spawn-rate", type=float, help="users started per second")
+    parser.add_argument(
+        "--arrival-rate",
+        type=float,
+        metavar="REQ_PER_S",
+        help="open model: every point is asked for this many requests per second, spread "
+        "over --users (default: closed model, the scenario's waits)",
+    )
     parser.add_argument("--workers", type=int, default=4, help="Locust workers (default 4)")
     parser.add_argument(
         "--objective",
@@ -101,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         run_time=args.run_time,
         users=args.users,
         spawn_rate=args.spawn_rate,
+        arrival_rate=args.arrival_rate,
         workers=args.workers,
         prometheus=args.prometheus,
         **cpu_split_options(args),

@@ -1,12 +1,13 @@
 """One sweep point's figures, read from its own run directory (run.json and metrics.json).
 
 RPS, percentiles, failures and verdicts are the report's (report.json); CPU and RSS are the
-averages the summary's service table shows (metrics.json). CPU percent is of one core.
+averages the summary's service table shows (metrics.json). CPU percent is of one core. Under
+a fixed arrival rate (the open model) the target and achieved rates are the summary's too.
 """
 
 from pathlib import Path
 
-from reports import resources, run_dir
+from reports import open_model, resources, run_dir
 
 
 def _average(metrics: dict, key: str) -> float | None:
@@ -14,6 +15,21 @@ def _average(metrics: dict, key: str) -> float | None:
         if series.get("key") == key and series.get("points"):
             return resources.summarize(series["points"])["avg"]
     return None
+
+
+def arrival(path: Path, rps: float | None) -> dict:
+    """Target and achieved arrival rates and whether the point fell short of its target (the
+    requests not sent would have waited longest: coordinated omission); {} for a closed model."""
+    try:
+        run = run_dir.load(Path(path))
+    except run_dir.RunDirError:
+        return {}
+    target = open_model.target_rate(run)
+    if target is None:
+        return {}
+    achieved = open_model.achieved_rate(run, rps)
+    short = achieved is None or achieved < open_model.MIN_ACHIEVED * target
+    return {"target_rate": target, "achieved_rate": achieved, "arrival_short": short}
 
 
 def point_figures(path: Path) -> dict:
@@ -42,4 +58,5 @@ def point_figures(path: Path) -> dict:
         "slo": report.get("slo"),
         "validity": report.get("validity"),
         "reasons": list(report.get("validity_reasons") or []),
+        **arrival(path, rps),
     }

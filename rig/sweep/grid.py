@@ -89,17 +89,20 @@ def load_file(path: Path) -> tuple[dict[str, list], list[dict]]:
         data = yaml.safe_load(Path(path).read_text())
     except (OSError, yaml.YAMLError) as exc:
         raise RigError(f"grid file {path}: {exc}".splitlines()[0]) from None
-    if not isinstance(data, dict) or not set(data) <= {"grid", "points"}:
-        raise RigError(f"grid file {path}: expected a mapping with `grid:` and/or `points:`")
+    return from_data(data, f"grid file {path}")
+
+
+def from_data(data, source: str = "grid") -> tuple[dict[str, list], list[dict]]:
+    """A grid file's content, already parsed (a mapping with `grid:` and/or `points:`)."""
+    if not isinstance(data, dict) or not data or not set(data) <= {"grid", "points"}:
+        raise RigError(f"{source}: expected a mapping with `grid:` and/or `points:`")
     grid = data.get("grid") or {}
     points = data.get("points") or []
     if not isinstance(grid, dict) or not isinstance(points, list):
-        raise RigError(f"grid file {path}: `grid` must be a mapping and `points` a list")
+        raise RigError(f"{source}: `grid` must be a mapping and `points` a list")
     unknown = set(grid) - set(DIMENSIONS)
     if unknown:
-        raise RigError(
-            f"grid file {path}: unknown dimension {', '.join(sorted(map(str, unknown)))}"
-        )
+        raise RigError(f"{source}: unknown dimension {', '.join(sorted(map(str, unknown)))}")
     return {k: _values(k, v) for k, v in grid.items()}, points
 
 

@@ -2,10 +2,13 @@
 
 Only points whose run was VALID and did not fail its SLO may be recommended: a SUSPECT run
 (saturated load generator, failures, too few requests, a server that died) measured
-something other than the setting.
+something other than the setting. Under a fixed arrival rate, a point that fell below 97 %
+of its target is out too: its latencies leave out the requests it never sent.
 """
 
 from dataclasses import dataclass
+
+from reports.open_model import MIN_ACHIEVED
 
 # objective -> (figure, what it is, unit); higher is better for both.
 OBJECTIVES = {
@@ -28,6 +31,11 @@ def rank(rows: list[dict], objective: str) -> list[dict]:
 
 def eligible(row: dict) -> str | None:
     """Why a point may not be recommended, or None when it may."""
+    if row.get("arrival_short"):
+        return (
+            f"below {MIN_ACHIEVED:.0%} of its target arrival rate: latencies understated "
+            "(coordinated omission)"
+        )
     if row.get("validity") != "VALID":
         return f"run {row.get('validity') or 'not measured'}"
     if row.get("slo") == "FAIL":
@@ -53,5 +61,8 @@ def recommend(rows: list[dict], objective: str, target_rps: float | None = None)
     if len(ranked) > 1 and ranked[1].get(key):
         reason += f"; {best[key] / ranked[1][key]:.2f}x the runner-up, {ranked[1]['label']}"
     if excluded:
-        reason += f"; {excluded} point(s) excluded (SUSPECT, SLO missed or not measured)"
+        reason += (
+            f"; {excluded} point(s) excluded (SUSPECT, SLO missed, arrival rate short "
+            "or not measured)"
+        )
     return Recommendation(best, reason)

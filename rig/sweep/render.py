@@ -22,6 +22,18 @@ def _number(value, digits: int = 0) -> str:
     return "—" if value is None else f"{value:,.{digits}f}"
 
 
+def arrival_cells(row: dict) -> tuple[str, str]:
+    """(target, achieved) as the point's own summary words them; "CO" marks a shortfall below
+    97 % of the target (coordinated omission)."""
+    target, achieved = row.get("target_rate"), row.get("achieved_rate")
+    if target is None:
+        return "—", "—"
+    if achieved is None:
+        return f"{target:,.1f}", "unknown, CO"
+    mark = ", CO" if row.get("arrival_short") else ""
+    return f"{target:,.1f}", f"{achieved:,.1f} ({achieved / target:.1%}{mark})"
+
+
 def table_row(rank: int, row: dict) -> dict:
     """One row as sweep.md shows it; the same rounding as the points' own summaries."""
     return {
@@ -34,6 +46,8 @@ def table_row(rank: int, row: dict) -> dict:
         "workers": row["workers"],
         "threads": row["threads"] or "—",
         "rps": _number(row.get("rps"), 1),
+        "target_rate": arrival_cells(row)[0],
+        "achieved_rate": arrival_cells(row)[1],
         "p50": _number(row.get("p50")),
         "p95": _number(row.get("p95")),
         "p99": _number(row.get("p99")),
@@ -101,6 +115,7 @@ def render(context: dict, rows: list[dict], out_dir: Path) -> str:
         recommended=chosen.row["label"] if chosen.row else "none",
         reason=chosen.reason,
         rows=[table_row(i, r) for i, r in enumerate(ranked, 1)],
+        open_model=any(r.get("target_rate") is not None for r in rows),
         suspects=suspects,
         charts=charts(rows, out_dir),
     )

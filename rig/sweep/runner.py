@@ -1,6 +1,7 @@
 """Runs a sweep: one `rig local` run per point under a parent directory, then sweep.md.
 
-Every point gets the same load (scenario, users, spawn rate, run time); only the API's
+Every point gets the same load (scenario, users, spawn rate, run time, and the arrival rate
+of an open-model sweep); only the API's
 settings change. A point that fails to run is listed and the sweep goes on; Ctrl-C, SIGTERM
 and SIGHUP stop the point's processes (rig local's own clean-up) and end the sweep.
 """
@@ -15,15 +16,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from reports import run_dir
 from rig.errors import RigError
 from rig.local import bench, plan
 from rig.paths import DEFAULT_RESULTS_DIR
-from rig.sweep import figures, render
+from rig.sweep import figures, output
 from rig.sweep.grid import Grid, Point
-
-SWEEP_MD = "sweep.md"
-SWEEP_JSON = "sweep.json"
 
 
 @dataclass
@@ -122,7 +119,7 @@ def run(opts: SweepOptions, out: TextIO = sys.stdout) -> SweepResult:
                 failed.append((point.label, str(exc).splitlines()[0]))
                 out.write(f"  did not run: {failed[-1][1]}\n")
                 continue
-            row = {**point_fields(point), **figures.point_figures(result.run_dir)}
+            row = {**output.point_fields(point), **figures.point_figures(result.run_dir)}
             rows.append(row)
             out.write(f"  {_number(row['rps'])} req/s, p95 {_number(row['p95'])} ms, "
                       f"run {row['validity']}, SLO {row['slo']}\n")  # fmt: skip
@@ -135,24 +132,8 @@ def run(opts: SweepOptions, out: TextIO = sys.stdout) -> SweepResult:
         "skipped": opts.grid.skipped,
         "failed": failed,
     }
-    text = render.render(context, rows, parent)
-    (parent / SWEEP_MD).write_text(text, encoding="utf-8")
-    chosen = render.recommend.recommend(rows, opts.objective, opts.target_rps)
-    run_dir.write_json(parent / SWEEP_JSON, {**context, "rows": rows,
-                                             "recommended": chosen.row and chosen.row["label"],
-                                             "reason": chosen.reason})  # fmt: skip
-    return SweepResult(parent, parent / SWEEP_MD, rows, chosen.row and chosen.row["label"])
-
-
-def point_fields(point: Point) -> dict:
-    return {
-        "label": point.label,
-        "server": point.server,
-        "worker_class": point.worker_class,
-        "workers": point.workers,
-        "threads": point.threads,
-        "env": dict(point.env),
-    }
+    recommended = output.write(parent, context, rows)
+    return SweepResult(parent, parent / output.SWEEP_MD, rows, recommended)
 
 
 def _number(value) -> str:
@@ -161,5 +142,7 @@ def _number(value) -> str:
 
 def _load_text(base: plan.LocalOptions) -> str:
     users = f"{base.users} users" if base.users else "the scenario's users"
+    if base.arrival_rate:
+        users = f"an arrival rate of {base.arrival_rate:,g} req/s from {users}"
     run_time = f"for {base.run_time}" if base.run_time else "for the scenario's run time"
     return f"{users} {run_time}, {base.workers} Locust worker(s)"
