@@ -48,7 +48,8 @@ def test_master_and_four_workers_count_each_request_once(api, redis_client, tmp_
         8,
         metrics_port,
         master_port,
-        extra=["--stop-timeout", "10", "--only-summary"],
+        # --doc-pool 0: every POST writes a new key (a pool overwrites), so keys count requests.
+        extra=["--stop-timeout", "10", "--only-summary", "--doc-pool", "0"],
     )
     master_log = tmp_path / "master.log"
     started = [lg.start(master, master_log, tmp_path)]
