@@ -66,6 +66,9 @@ def run(lab) -> Path:
             "benchmark_scenarios": [SCENARIO],
             "benchmark_run_time": f"{RUN_TIME_S}s",
             "benchmark_results_dir": str(lab.results),
+            # Far under the lab's 256 MB maxmemory: on Debian 13's Redis 8 the default pool of
+            # 5,000 (JSON and string) outgrows it, and a full Redis refuses writes.
+            "benchmark_master_extra_args": ["--doc-pool", "1000"],
         },
     )
     print(f"\nbenchmark.yml around a {RUN_TIME_S} s scenario: {seconds:.1f} s wall time")
@@ -182,7 +185,8 @@ def test_report_has_host_redis_and_locust_figures_agreeing_with_locust_csv(lab, 
     )
     json_sets = instant(lab.prometheus, expr, info["finished"] + 10)
     assert json_sets, expr
-    assert add_json <= float(json_sets[0]["value"][1]) <= add_json * 1.02 + 5
+    failed = int(stats["Aggregated"]["Failure Count"])
+    assert add_json <= float(json_sets[0]["value"][1]) <= add_json * 1.02 + 5, (json_sets, failed)
     index = (lab.results / "index.md").read_text()
     assert run.name in index
 

@@ -79,6 +79,7 @@ def test_the_benchmark_role_writes_run_json_through_rig_run_info(json_redis, tmp
     inventory.write_text(json.dumps({g: {"hosts": {"localhost": host}} for g in groups}))
     facts = {
         "_benchmark_run_id": run.name,
+        "_benchmark_run_dir": str(run),
         "_benchmark_scenario": "post_15k",
         "_benchmark_launched": LAUNCHED,
         "_benchmark_finished": FINISHED,
