@@ -175,3 +175,13 @@ def provisioned_lab(shared_lab):
     if shared_lab.first_site is None:
         shared_lab.first_site = shared_lab.playbook()
     return shared_lab
+
+
+@pytest.fixture(scope="session")
+def converged_lab(provisioned_lab):
+    """The provisioned lab, for tests that build on its first site.yml having passed."""
+    from tests.lab_support import tail
+
+    result, _seconds = provisioned_lab.first_site
+    assert result.returncode == 0, tail(result)
+    return provisioned_lab

@@ -39,10 +39,8 @@ WORKER_ENV = "/etc/default/rig-locust-worker"
 
 
 @pytest.fixture(scope="module")
-def lab(provisioned_lab):
-    result, _seconds = provisioned_lab.first_site
-    assert result.returncode == 0, tail(result)
-    return provisioned_lab
+def lab(converged_lab):
+    return converged_lab
 
 
 @pytest.fixture(scope="module")
