@@ -41,6 +41,14 @@ def timed(step: str, seconds: float) -> float:
     return seconds
 
 
+def assert_nothing_changed(result: subprocess.CompletedProcess, hosts) -> None:
+    """A converged play: it passed and changed nothing on any of `hosts` (the changed tasks
+    are the message)."""
+    assert result.returncode == 0, tail(result)
+    changed = {name: h["changed"] for name, h in recap(result.stdout).items()}
+    assert changed == dict.fromkeys(hosts, 0), "\n".join(changed_tasks(result.stdout))
+
+
 def lab_name(prefix: str) -> str:
     """`prefix` (3 letters) plus 5 hex digits of this checkout's path: 8 characters, as allowed."""
     return prefix + hashlib.sha1(str(REPO_ROOT).encode()).hexdigest()[:5]
