@@ -11,9 +11,11 @@ from pathlib import Path
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 from loadgen.plugins import (  # noqa: F401  (importing a plugin enables it)
+    gc_pauses,
     heartbeat,
     outputs,
     prometheus_exporter,
+    resolver,
     saturation,
     seeding,
     slo,

@@ -57,8 +57,9 @@ def add_workload_arguments(parser) -> None:
         action="store_true",
         default=False,
         env_var="LOCUST_WAIT_FIRST",
-        help="each user first waits a random share of --wait-max, so a large idle crowd's "
-        "requests spread evenly from the start instead of coming in a burst",
+        help="each user first waits what is left of a think time already under way, so a "
+        "large idle crowd sends users / mean think time requests/s from the start instead "
+        "of coming in a burst",
     )
     group.add_argument(
         "--server-keepalive",

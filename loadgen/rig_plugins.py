@@ -14,8 +14,10 @@ from pathlib import Path
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 
 from loadgen.plugins import (  # noqa: F401  (importing a plugin enables it)
+    gc_pauses,
     outputs,
     prometheus_exporter,
+    resolver,
     saturation,
     slo,
 )

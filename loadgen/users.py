@@ -8,7 +8,7 @@ import orjson
 from locust import FastHttpUser, constant_pacing, events, tag, task
 from locust.runners import MasterRunner
 
-from loadgen import causes, documents
+from loadgen import causes, documents, pacing
 from loadgen.options import Workload
 
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -83,10 +83,9 @@ class JsonApiUser(FastHttpUser):
             # instead of coming in bursts of all users at once.
             gevent.sleep(random.uniform(0, WORKLOAD.pacing))
         elif WORKLOAD.wait_first:
-            # A random share of one think time: the crowd's first requests spread evenly
-            # over it, so a large spawn gives the steady rate at once, neither a burst nor a
-            # silent first minute.
-            self._first_wait = random.uniform(0, WORKLOAD.wait_max)
+            # What is left of a think time already under way: the crowd's first requests
+            # come at the steady rate at once, neither a burst nor a slow first minutes.
+            self._first_wait = pacing.first_wait(WORKLOAD.wait_min, WORKLOAD.wait_max)
             self.wait()  # Locust's wait: a stopping user is not held up by it
 
     # -- writes of whole documents -------------------------------------------------------

@@ -63,7 +63,10 @@ def time_axis(ax, window: tuple[float, float], ylabel: str, zero: bool = True) -
     ax.xaxis_date(UTC)
     ax.set_xlim(*times(list(window)))
     # Few ticks: labels of eight characters crowd a half-width panel otherwise.
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(tz=UTC, minticks=3, maxticks=6))
+    locator = mdates.AutoDateLocator(tz=UTC, minticks=3, maxticks=6)
+    # Matplotlib's seconds stop at 30 and warn on windows of about 140-165 s (a 150 s run).
+    locator.intervald[mdates.SECONDLY] = [1, 2, 5, 10, 15, 20, 30, 40, 60]
+    ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M:%S", tz=UTC))
     ax.set_ylabel(ylabel)
     if zero:
