@@ -74,7 +74,11 @@ def test_the_unit_and_environment_follow_app_server(tmp_path, server, exec_start
     assert unit.count("ExecStart=") == 1
     assert f"({server.capitalize()}, release test)" in unit
     assert "Environment=PROMETHEUS_MULTIPROC_DIR=/run/rig-api" in unit
-    assert f"RIG_SERVER={server}\n" in (tmp_path / "rig-api.env.j2").read_text()
+    env = (tmp_path / "rig-api.env.j2").read_text()
+    assert f"RIG_SERVER={server}\n" in env
+    # Granian's connection slots are its backpressure, sized like Gunicorn's (default 10,000).
+    backpressure = [line for line in env.splitlines() if line.startswith("RIG_BACKPRESSURE=")]
+    assert backpressure == (["RIG_BACKPRESSURE=10000"] if server == "granian" else [])
 
 
 def test_preflight_refuses_an_unknown_server(tmp_path):
