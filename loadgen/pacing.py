@@ -1,4 +1,4 @@
-"""The open model's pacing: seconds between one user's task starts for an arrival rate.
+"""Pacing: the open model's seconds between one user's task starts, and a crowd's first waits.
 
 Kept apart from loadgen/options.py (which imports Locust, and Locust patches the standard
 library with gevent on import) so that the report side and tests can use it as it is.

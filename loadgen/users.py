@@ -84,7 +84,7 @@ class JsonApiUser(FastHttpUser):
             gevent.sleep(random.uniform(0, WORKLOAD.pacing))
         elif WORKLOAD.wait_first:
             # What is left of a think time already under way: the crowd's first requests
-            # come at the steady rate at once, neither a burst nor a slow first minutes.
+            # come at the steady rate at once, neither a burst nor a slow start.
             self._first_wait = pacing.first_wait(WORKLOAD.wait_min, WORKLOAD.wait_max)
             self.wait()  # Locust's wait: a stopping user is not held up by it
 
