@@ -36,6 +36,8 @@ def first_wait(
     falling linearly to 0 at wait_max. A plain uniform(0, wait_max) would give users /
     wait_max requests/s at first (833 instead of 1,000 for the seed scenario).
     """
+    if not (math.isfinite(wait_min) and math.isfinite(wait_max)):
+        return 0.0  # no think time to be part-way through
     low, high = max(0.0, wait_min), max(0.0, wait_min, wait_max)
     mean = (low + high) / 2
     if mean <= 0:

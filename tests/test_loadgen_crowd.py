@@ -42,22 +42,13 @@ def test_a_crowd_sends_users_over_mean_think_time_from_the_first_second(low, hig
     assert all(abs(r / rate - 1) <= tolerance for r in rates), (rate, rates)
 
 
-def test_the_plain_uniform_first_wait_would_start_a_sixth_slow():
-    """The yardstick of the test above: what --wait-first did before (uniform over wait_max)."""
-    rng = random.Random(3)
-    first = [rng.uniform(0, 120) for _ in range(100_000)]
-    early = sum(1 for t in first if t < 60) / 60
-    assert 0.8 < early / 1000 < 0.87  # 833 requests/s, not the steady 1,000
-
-
-@given(
-    st.floats(min_value=-10, max_value=1e6, allow_nan=False),
-    st.floats(min_value=-10, max_value=1e6, allow_nan=False),
-    st.floats(min_value=0, max_value=1, exclude_max=True),
-)
+@given(st.floats(), st.floats(), st.floats(min_value=0, max_value=1, exclude_max=True))
 def test_a_first_wait_is_never_negative_nor_beyond_the_longest_think_time(low, high, u):
+    """Any floats, NaN and infinities included: a finite wait within the think time."""
     wait = first_wait(low, high, lambda: u)
-    assert 0 <= wait <= max(0.0, low, high)
+    assert math.isfinite(wait) and wait >= 0
+    if math.isfinite(low) and math.isfinite(high):
+        assert wait <= max(0.0, low, high)
 
 
 @settings(max_examples=200, deadline=None)
