@@ -13,7 +13,7 @@ DEFAULT_SERVER = "gunicorn"
 
 def _setting(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name) or str(default)
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise ValueError(f"{name} must be a whole number of at least 1, not {raw!r}")
     return int(raw)
 

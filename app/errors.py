@@ -8,6 +8,7 @@ from flask import Blueprint, Response
 from werkzeug.exceptions import HTTPException
 
 from app import metrics
+from app.responses import bytes_response
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("errors", __name__)
@@ -34,7 +35,7 @@ class ApiError(Exception):
 
 def error_response(status: int, code: str, message: str) -> Response:
     body = orjson.dumps({"error": {"code": code, "message": message}})
-    return Response(body, status=status, content_type="application/json")
+    return bytes_response(body, status)
 
 
 @blueprint.app_errorhandler(ApiError)

@@ -43,7 +43,7 @@ class ConfigError(ValueError):
 
 def _int(env: dict, name: str, default: int, minimum: int = 1) -> int:
     raw = env.get(name) or str(default)
-    if not raw.isdigit() or int(raw) < minimum:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < minimum:
         raise ConfigError(f"{name} must be a whole number of at least {minimum}, not {raw!r}")
     return int(raw)
 
@@ -52,7 +52,7 @@ def _bind(raw: str) -> tuple[str, int]:
     if "," in raw:
         raise ConfigError(f"RIG_BIND: Granian listens on one address, not {raw!r}")
     host, sep, port = raw.strip().rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise ConfigError(f"RIG_BIND must be HOST:PORT (e.g. 127.0.0.1:8000), not {raw!r}")
     return host.strip("[]"), int(port)
 

@@ -106,5 +106,5 @@ def watch_worker(port: int) -> threading.Thread:
 def watch_this_worker() -> None:
     """Called when the app loads: starts the worker's sampler under Granian's launcher only."""
     port = os.environ.get(LISTEN_PORT_ENV, "")
-    if port.isdigit():
+    if port.isascii() and port.isdigit():
         watch_worker(int(port))

@@ -38,7 +38,7 @@ def env_str(name: str, default: str) -> str:
 
 def env_int(name: str, default: int) -> int:
     raw = os.environ.get(name) or str(default)
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise SystemExit(f"{name} must be a whole number of at least 1, not {raw!r}")
     return int(raw)
 

@@ -1,6 +1,7 @@
 """Server configurations the API benchmark compares: gunicorn-CLASS[-THREADS], granian[-THREADS]."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -9,6 +10,7 @@ class ServerConfig:
     server: str
     worker_class: str | None
     threads: int
+    checkout: Path | None = None  # the API of another checkout (None: this one)
 
     def settings(self, workers: int) -> dict[str, str]:
         found = {"RIG_WORKERS": str(workers), "RIG_THREADS": str(self.threads)}
@@ -29,3 +31,8 @@ def parse_config(text: str) -> ServerConfig:
         return ServerConfig(text, "gunicorn", parts[1], threads or 4)
     raise ValueError(f"{text!r} is not gunicorn-gevent, gunicorn-sync, gunicorn-gthread[-N] or "
                      "granian[-N]")  # fmt: skip
+
+
+def against(config: ServerConfig, checkout: Path) -> ServerConfig:
+    """The same configuration serving the app of another checkout, labelled with its name."""
+    return replace(config, label=f"{config.label}@{checkout.name}", checkout=checkout)

@@ -16,6 +16,8 @@ examples:
   python bench/api_throughput.py --configs gunicorn-gevent,gunicorn-gthread-4,granian-4,granian-16
   python bench/api_throughput.py --endpoints post_json,get_json_field,update_json_field \\
       --duration 5 --profile granian-8
+  git worktree add /tmp/base main && \\
+  python bench/api_throughput.py --configs granian-8 --against /tmp/base --repeat 5
 """
 
 import argparse
@@ -38,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import api_profile  # bench/, the script's own folder
 import api_report
-from api_configs import ServerConfig, parse_config
+from api_configs import ServerConfig, against, parse_config
 from api_wrk import paced_script, parse_wrk, wrk_script
 
 from app.store import LUA_DIR
@@ -100,6 +102,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         action="store_true",
         help="then p99 of the fastest configuration at half its throughput",
     )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="CHECKOUT",
+        help="also run every configuration with the API of this checkout (a git worktree of "
+        "another commit), interleaved and first: the ratios then compare the two versions",
+    )
     parser.add_argument("--json", type=Path, help="also write all figures to this file")
     args = parser.parse_args(argv)
     try:
@@ -107,6 +116,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.profile = parse_config(args.profile) if args.profile else None
     except ValueError as exc:
         parser.error(str(exc))
+    if args.against:
+        if not (args.against / "app" / "__init__.py").is_file():
+            parser.error(f"--against {args.against}: not a checkout of the rig (no app/)")
+        args.against = args.against.resolve()
+        args.configs = [c for config in args.configs
+                        for c in (against(config, args.against), config)]  # fmt: skip
     return args
 
 
@@ -176,7 +191,8 @@ def pin_tree(pid: int, cpu: int) -> None:
 
 def start_api(config: ServerConfig, server, args, cpu: str | None, log: Path):
     api = serve.start(server.url, settings=config.settings(args.workers), log_path=log,
-                      server=config.server, ready_path="/readyz", timeout=60)  # fmt: skip
+                      server=config.server, ready_path="/readyz", timeout=60,
+                      root=config.checkout or serve.REPO_ROOT)  # fmt: skip
     if cpu:
         pin_tree(api.process.pid, int(cpu))
     return api

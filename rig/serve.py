@@ -13,7 +13,7 @@ from pathlib import Path
 
 from rig import processes
 from rig.errors import RigError
-from rig.paths import GUNICORN_CONF, REPO_ROOT
+from rig.paths import REPO_ROOT
 from rig.ports import free_port, http_ok, wait_until
 
 SERVERS = ("gunicorn", "granian")
@@ -28,12 +28,16 @@ def chosen_server(server: str | None = None) -> str:
     return name
 
 
-def server_argv(server: str | None = None, name: str | None = None) -> list[str]:
-    """The command line of the server; `name` tags its processes (process-exporter groups)."""
+def server_argv(
+    server: str | None = None, name: str | None = None, root: Path = REPO_ROOT
+) -> list[str]:
+    """The command line of the server; `name` tags its processes (process-exporter groups);
+    `root` is the checkout whose app it serves (another one: benchmarks of two versions)."""
     if chosen_server(server) == "granian":
         argv = [sys.executable, "-m", "app.granian_conf"]
     else:
-        argv = [sys.executable, "-m", "gunicorn", "--config", str(GUNICORN_CONF), "app.wsgi:app"]
+        conf = root / "app" / "gunicorn.conf.py"  # GUNICORN_CONF for this checkout
+        argv = [sys.executable, "-m", "gunicorn", "--config", str(conf), "app.wsgi:app"]
     return [*argv, "--name", name] if name else argv
 
 
@@ -42,10 +46,11 @@ def server_env(
     bind: str,
     overrides: dict[str, str] | None = None,
     server: str | None = None,
+    root: Path = REPO_ROOT,
 ) -> dict[str, str]:
     env = dict(os.environ)
     env.update({"RIG_REDIS_URL": redis_url, "RIG_BIND": bind, "RIG_SERVER": chosen_server(server)})
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     env.update(overrides or {})
     return env
 
@@ -83,12 +88,15 @@ def start(
     server: str | None = None,
     name: str | None = None,
     ready_path: str = "/healthz",
+    root: Path = REPO_ROOT,
 ) -> RunningApi:
-    """Start the API and wait until `ready_path` answers; `settings` are extra RIG_* variables."""
+    """Start the API and wait until `ready_path` answers; `settings` are extra RIG_* variables;
+    `root` is the checkout whose app to serve."""
     server = chosen_server(server)
     port = port or free_port()
-    env = server_env(redis_url, f"127.0.0.1:{port}", settings, server)
-    process = processes.spawn(server_argv(server, name), env=env, log_path=log_path, cwd=REPO_ROOT)
+    env = server_env(redis_url, f"127.0.0.1:{port}", settings, server, root)
+    argv = server_argv(server, name, root)
+    process = processes.spawn(argv, env=env, log_path=log_path, cwd=root)
     try:
         wait_until(
             lambda: http_ok(f"http://127.0.0.1:{port}{ready_path}"),

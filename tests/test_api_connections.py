@@ -11,6 +11,8 @@ from collections import Counter
 import pytest
 import redis
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.concurrency import requests_per_worker
 from app.connections import Connections
@@ -33,7 +35,8 @@ def test_the_pool_follows_the_servers_concurrency(env, expected):
 
 @pytest.mark.parametrize(
     "env", [{"RIG_SERVER": "uwsgi"}, {"RIG_THREADS": "0", "RIG_WORKER_CLASS": "gthread"},
-            {"RIG_REDIS_MAX_CONNECTIONS": "many"}],
+            {"RIG_REDIS_MAX_CONNECTIONS": "many"},
+            {"RIG_REDIS_MAX_CONNECTIONS": "\u00b9"}, {"RIG_THREADS": "\u0663", "RIG_SERVER": "granian"}],
 )  # fmt: skip
 def test_bad_concurrency_settings_are_named(env):
     with pytest.raises(ValueError, match=next(iter(env))):
@@ -47,22 +50,105 @@ def test_error_replies_give_their_connection_back(json_redis):
         with pytest.raises(redis.ResponseError):
             connections.call("JSON.SET", "rig:connections-test", "$.a[5]", "1")
     assert connections.call("PING") in (b"PONG", True)
-    assert len(connections.pool._connections) <= 2
+    assert connections.connections_made == 1  # one at a time: the same connection throughout
     connections.close()
+
+
+def _hold_the_connection(connections: Connections, seconds: float) -> threading.Thread:
+    """A thread whose BLPOP keeps one connection busy for `seconds` (the list never fills)."""
+    holder = threading.Thread(
+        target=connections.call, args=("BLPOP", f"rig:absent-{uuid.uuid4().hex}", seconds)
+    )
+    holder.start()
+    wait_until(lambda: connections.connections_idle == 0 and connections.connections_made == 1,
+               5, "the BLPOP to take the connection")  # fmt: skip
+    return holder
 
 
 def test_a_command_waits_for_a_busy_connection_then_fails_as_unavailable(json_redis):
-    connections = Connections(json_redis.url, timeout=0.5, max_connections=1)
-    held = connections.pool.get_connection()
-    released = threading.Timer(0.1, connections.pool.release, args=(held,))
-    released.start()
-    assert connections.call("PING") in (b"PONG", True)  # waited for the release
-    held = connections.pool.get_connection()
-    with pytest.raises(redis.ConnectionError):  # none free within the timeout: a 503
+    connections = Connections(json_redis.url, timeout=2.0, max_connections=1, wait=0.5)
+    holder = _hold_the_connection(connections, 0.3)
+    assert connections.call("PING") in (b"PONG", True)  # waited for the BLPOP's end
+    holder.join()
+    holder = _hold_the_connection(connections, 1)
+    with pytest.raises(redis.ConnectionError, match="no free Redis connection"):  # a 503
         connections.call("PING")
-    connections.pool.release(held)
+    holder.join()
     assert connections.call("PING") in (b"PONG", True)
+    assert connections.connections_made == 1
     connections.close()
+
+
+def test_a_timed_out_reply_is_never_read_by_the_next_command(json_redis):
+    connections = Connections(json_redis.url, timeout=0.3, max_connections=1)
+    key = f"rig:late-{uuid.uuid4().hex}"
+    with pytest.raises(redis.TimeoutError):
+        connections.call("BLPOP", key, 2)  # Redis answers after the client gave up
+    assert connections.call("ECHO", "mine") == b"mine"
+    redis.Redis.from_url(json_redis.url).lpush(key, "late")
+    assert connections.call("ECHO", "after") == b"after"
+    assert connections.call("LLEN", key) == 1  # the timed-out BLPOP was not sent again
+    connections.call("DEL", key)
+    connections.close()
+
+
+@pytest.mark.parametrize("max_connections", [0, -1])
+def test_a_pool_without_connections_is_refused(json_redis, max_connections):
+    with pytest.raises(ValueError, match="max_connections"):
+        Connections(json_redis.url, timeout=1.0, max_connections=max_connections)
+
+
+# A thread's work: ECHO a token (the reply must be that token), an error reply, or a command
+# that outlives the timeout.
+operations = st.lists(
+    st.one_of(st.tuples(st.just("echo"), st.binary(max_size=64)),
+              st.just(("error", b"")), st.just(("timeout", b""))),
+    max_size=12,
+).filter(lambda ops: sum(op == "timeout" for op, _ in ops) <= 1)  # fmt: skip
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(work=st.lists(operations, min_size=2, max_size=6), max_connections=st.integers(1, 3))
+def test_concurrent_commands_get_their_own_replies_within_the_limit(
+    json_redis, work, max_connections
+):
+    connections = Connections(json_redis.url, timeout=0.5, max_connections=max_connections)
+    outcomes: list[tuple[str, bytes, object]] = []
+    start = threading.Barrier(len(work))
+
+    def run(ops) -> None:
+        start.wait(timeout=10)
+        for op, token in ops:
+            try:
+                if op == "echo":
+                    reply = connections.call("ECHO", token)
+                elif op == "error":
+                    reply = connections.call("JSON.GET", "rig:connections-test", "$[")
+                else:
+                    reply = connections.call("BLPOP", f"rig:absent-{uuid.uuid4().hex}", 0.8)
+            except redis.RedisError as exc:
+                reply = exc
+            outcomes.append((op, token, reply))
+
+    threads = [threading.Thread(target=run, args=(ops,)) for ops in work]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    try:
+        assert len(outcomes) == sum(len(ops) for ops in work)
+        for op, token, reply in outcomes:
+            if op == "echo":  # its own token, or no free connection while others time out
+                assert reply == token or isinstance(reply, redis.ConnectionError), reply
+            elif op == "error":
+                assert isinstance(reply, redis.ResponseError | redis.ConnectionError), reply
+            else:
+                assert isinstance(reply, redis.TimeoutError | redis.ConnectionError), reply
+        assert connections.connections_made <= max_connections
+        assert connections.connections_idle == connections.connections_made  # all given back
+        assert connections.call("ECHO", b"last") == b"last"
+    finally:
+        connections.close()
 
 
 def test_connections_recover_after_redis_restarts(tmp_path):

@@ -8,14 +8,11 @@ from flask import Blueprint, Response, current_app, request
 from app.errors import ApiError
 from app.jsonbody import dumps, read_json_body
 from app.jsonpath import is_root
+from app.responses import bytes_response
 
 blueprint = Blueprint("documents", __name__, url_prefix="/api/v1")
 KINDS = ("json", "string")
 _ID = re.compile(r"[A-Za-z0-9:_.\-]{1,128}")
-
-
-def json_response(body: bytes, status: int = 200) -> Response:
-    return Response(body, status=status, content_type="application/json")
 
 
 def checked_id(doc_id: str) -> str:
@@ -47,15 +44,15 @@ def add_document(kind: str) -> Response:
     body = body_of(request, require_object=True)
     doc_id = checked_id(request.args.get("id") or str(uuid.uuid4()))
     store(kind).add(doc_id, body)
-    return json_response(dumps({"id": doc_id}), 201)
+    return bytes_response(dumps({"id": doc_id}), 201)
 
 
 def get_document(kind: str, doc_id: str) -> Response:
     checked_id(doc_id)
     path = request.args.get("path")
     if path is None:
-        return json_response(store(kind).get(doc_id))
-    return json_response(store(kind).get_path(doc_id, path))
+        return bytes_response(store(kind).get(doc_id))
+    return bytes_response(store(kind).get_path(doc_id, path))
 
 
 def patch_document(kind: str, doc_id: str) -> Response:
@@ -64,20 +61,20 @@ def patch_document(kind: str, doc_id: str) -> Response:
     # The whole document ($) stays an object, as POST and PUT require.
     value = body_of(request, require_object=is_root(path))
     updated = store(kind).set_path(doc_id, path, value)
-    return json_response(dumps({"updated": updated}))
+    return bytes_response(dumps({"updated": updated}))
 
 
 def put_document(kind: str, doc_id: str) -> Response:
     checked_id(doc_id)
     body = body_of(request, require_object=True)
     store(kind).replace(doc_id, body)
-    return json_response(dumps({"id": doc_id}))
+    return bytes_response(dumps({"id": doc_id}))
 
 
 def delete_document(kind: str, doc_id: str) -> Response:
     checked_id(doc_id)
     store(kind).delete(doc_id)
-    return json_response(dumps({"id": doc_id, "deleted": True}))
+    return bytes_response(dumps({"id": doc_id, "deleted": True}))
 
 
 # Each kind gets its own URL rules (and so its own endpoint label in the metrics).

@@ -6,13 +6,14 @@ from flask import Blueprint, Response, current_app
 from app import metrics
 from app.cluster import ClusterConnections, probe_primaries
 from app.jsonbody import dumps
+from app.responses import bytes_response
 
 blueprint = Blueprint("health", __name__)
 
 
 @blueprint.get("/healthz")
 def healthz() -> Response:
-    return Response(b'{"status":"ok"}', content_type="application/json")
+    return bytes_response(b'{"status":"ok"}')
 
 
 @blueprint.get("/readyz")
@@ -27,7 +28,7 @@ def readyz() -> Response:
         return _not_ready(f"Redis is unreachable: {exc}")
     except redis.ResponseError as exc:
         return _not_ready(f"Redis has no JSON module (JSON.TYPE failed: {exc})")
-    return Response(b'{"status":"ready"}', content_type="application/json")
+    return bytes_response(b'{"status":"ready"}')
 
 
 def _cluster_ready(cluster: ClusterConnections) -> Response:
@@ -44,15 +45,15 @@ def _cluster_ready(cluster: ClusterConnections) -> Response:
     body = {"status": "ready", "primaries": len(ready) + len(unreachable)}
     if unreachable:
         body["unreachable"] = unreachable
-    return Response(dumps(body), content_type="application/json")
+    return bytes_response(dumps(body))
 
 
 def _not_ready(reason: str) -> Response:
     body = dumps({"status": "not_ready", "error": {"code": "not_ready", "message": reason}})
-    return Response(body, status=503, content_type="application/json")
+    return bytes_response(body, 503)
 
 
 @blueprint.get("/metrics")
 def prometheus_metrics() -> Response:
     body, content_type = metrics.exposition()
-    return Response(body, content_type=content_type)
+    return bytes_response(body, content_type=content_type)

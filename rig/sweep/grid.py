@@ -58,7 +58,7 @@ def _values(key: str, raw) -> list:
         allowed = WORKER_CLASSES
     else:
         limit = MAX_WORKERS if key == "workers" else MAX_THREADS
-        bad = [i for i in items if not i.isdigit() or not 1 <= int(i) <= limit]
+        bad = [i for i in items if not (i.isascii() and i.isdigit()) or not 1 <= int(i) <= limit]
         allowed = (f"whole numbers from 1 to {limit}",)
         if not bad:
             items = [int(i) for i in items]
