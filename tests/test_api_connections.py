@@ -36,7 +36,8 @@ def test_the_pool_follows_the_servers_concurrency(env, expected):
 @pytest.mark.parametrize(
     "env", [{"RIG_SERVER": "uwsgi"}, {"RIG_THREADS": "0", "RIG_WORKER_CLASS": "gthread"},
             {"RIG_REDIS_MAX_CONNECTIONS": "many"},
-            {"RIG_REDIS_MAX_CONNECTIONS": "\u00b9"}, {"RIG_THREADS": "\u0663", "RIG_SERVER": "granian"}],
+            {"RIG_REDIS_MAX_CONNECTIONS": "\u00b9"},  # a superscript one: isdigit, not int
+            {"RIG_THREADS": "\u0663", "RIG_SERVER": "granian"}],  # an Arabic-Indic three
 )  # fmt: skip
 def test_bad_concurrency_settings_are_named(env):
     with pytest.raises(ValueError, match=next(iter(env))):
