@@ -3,8 +3,12 @@
 Werkzeug refuses a Content-Length over the limit (413), but a chunked body has none, and
 Werkzeug then silently stops reading at the limit: the cut body would be stored. So a body
 without a length is read from the server's input stream here, one byte past the limit, and
-refused when that byte arrives. A body the server cannot read at all (broken chunked framing,
-a client that disconnects midway) is the client's fault: 400, not a 500 with a traceback.
+refused when that byte arrives. A body with a length is read from the server's stream too,
+in one read of exactly that length: Werkzeug would wrap the stream in a LimitedStream and
+read it in pieces through Python (about 5 % of a 15 KB POST's CPU under Granian), and a body
+that ends early is refused (400) instead of being stored cut. A body the server cannot read
+at all (broken chunked framing, a client that disconnects midway) is the client's fault: 400,
+not a 500 with a traceback.
 """
 
 import logging
@@ -29,7 +33,7 @@ def read_body(request: Request, limit: int) -> bytes:
         raise too_large(limit)
     try:
         if length is not None:
-            return request.get_data(cache=False)
+            return _read_known_length(request.environ["wsgi.input"], length)
         return _read_unknown_length(request.environ["wsgi.input"], limit)
     except (HTTPException, ApiError):
         raise
@@ -38,6 +42,25 @@ def read_body(request: Request, limit: int) -> bytes:
         raise ApiError(
             400, "invalid_body", f"the request body could not be read ({type(exc).__name__})"
         ) from None
+
+
+def _read_known_length(stream, length: int) -> bytes:
+    parts: list[bytes] = []
+    received = 0
+    while received < length:  # one read, unless the server hands the body out in parts
+        part = stream.read(length - received)
+        if not part:
+            break
+        parts.append(part)
+        received += len(part)
+    body = b"".join(parts)
+    if len(body) != length:
+        raise ApiError(
+            400, "invalid_body",
+            f"the request body ended after {len(body)} of the {length} bytes its "
+            "Content-Length announced",
+        )  # fmt: skip
+    return body
 
 
 def _read_unknown_length(stream, limit: int) -> bytes:

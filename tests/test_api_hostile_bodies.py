@@ -166,3 +166,24 @@ def test_malformed_chunked_framing_is_a_json_400(api, framing):
     assert headers["content-type"] == "application/json"
     assert "error" in orjson.loads(answer)
     assert b"Traceback" not in answer
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("sent", [0, 8, 999])
+def test_a_body_shorter_than_its_content_length_is_a_json_400_and_not_stored(
+    api, redis_client, kind, sent
+):
+    """The client announces 1,000 bytes and stops after `sent` (a valid JSON object when cut
+    at 8): refused, never stored cut, and the worker goes on serving."""
+    doc_id = f"short-{uuid.uuid4().hex[:8]}"
+    body = (b'{"a": 1}' + b" " * 992)[:sent]
+    request = (
+        f"POST /api/v1/add_{kind}?id={doc_id} HTTP/1.1\r\nHost: test\r\n"
+        "Content-Type: application/json\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n"
+    ).encode() + body
+    status, headers, answer = raw_request(api.port, request)
+    assert status == 400, answer
+    assert headers["content-type"] == "application/json"
+    assert orjson.loads(answer)["error"]["code"] == "invalid_body"
+    assert not redis_client.exists(f"rig:{kind}:{doc_id}")
+    assert post(api, kind, b'{"a": 1}', doc_id).status_code == 201
