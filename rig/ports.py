@@ -1,17 +1,33 @@
 """Free TCP ports and readiness probes for servers the rig starts itself."""
 
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 
+# Ports this process has handed out. A port is free only until its server binds it, and a
+# bench picks several before it starts their servers (Locust's exporter is started last, after
+# Redis, the API and the monitoring): the kernel may offer a closed port again, and two servers
+# were then told the same one ("Address already in use"). So no port is handed out twice.
+_handed_out: set[int] = set()
+_handed_out_lock = threading.Lock()
+_ATTEMPTS = 100
+
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port that nothing listens on right now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    """A port that nothing listens on right now (the kernel picks it) and that this process
+    has not handed out before."""
+    for _ in range(_ATTEMPTS):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((host, 0))
+            port = sock.getsockname()[1]
+        with _handed_out_lock:
+            if port not in _handed_out:
+                _handed_out.add(port)
+                return port
+    raise OSError(f"no free TCP port on {host} in {_ATTEMPTS} attempts")
 
 
 def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
