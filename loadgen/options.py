@@ -1,5 +1,7 @@
 """The workload's command-line options (also set by a scenario conf or LOCUST_* variables)."""
 
+import argparse
+import math
 from dataclasses import dataclass
 
 from locust import events
@@ -10,6 +12,21 @@ from loadgen.pacing import pacing_of
 # Ids the add tasks cycle over: 5000 documents of 15 KB take about 21 KB each as RedisJSON and
 # 16.5 KB as a string in Redis 7, so post_15k levels off near 190 MB.
 DEFAULT_DOC_POOL = 5000
+
+
+def seconds_or_rate(text: str) -> float:
+    """A finite number of at least 0 (seconds, or requests per second); argparse's error else.
+
+    float() takes "nan", "inf" and "1e999": a NaN think time would make every wait NaN and an
+    infinite one would stop the users for good, both without a word.
+    """
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of at least 0, not {text!r}")
+    return value
 
 
 @events.init_command_line_parser.add_listener
@@ -47,7 +64,7 @@ def add_workload_arguments(parser) -> None:
     )
     group.add_argument(
         "--wait-min",
-        type=float,
+        type=seconds_or_rate,
         default=0.0,
         env_var="LOCUST_WAIT_MIN",
         help="least seconds a user waits between tasks (default 0)",
@@ -63,7 +80,7 @@ def add_workload_arguments(parser) -> None:
     )
     group.add_argument(
         "--server-keepalive",
-        type=float,
+        type=seconds_or_rate,
         default=15.0,
         env_var="LOCUST_SERVER_KEEPALIVE",
         help="seconds the server keeps an idle connection open (the API's RIG_KEEPALIVE, "
@@ -72,7 +89,7 @@ def add_workload_arguments(parser) -> None:
     )
     group.add_argument(
         "--request-timeout",
-        type=float,
+        type=seconds_or_rate,
         default=60.0,
         env_var="LOCUST_REQUEST_TIMEOUT",
         help="seconds a user waits to connect, and then for each answer, before the request "
@@ -80,14 +97,14 @@ def add_workload_arguments(parser) -> None:
     )
     group.add_argument(
         "--wait-max",
-        type=float,
+        type=seconds_or_rate,
         default=0.0,
         env_var="LOCUST_WAIT_MAX",
         help="most seconds a user waits between tasks (default 0)",
     )
     group.add_argument(
         "--arrival-rate",
-        type=float,
+        type=seconds_or_rate,
         default=0.0,
         env_var="LOCUST_ARRIVAL_RATE",
         help="open model: requests per second over all users, each user pacing its tasks "
