@@ -21,7 +21,7 @@ class RigFlask(Flask):
     """Flask that times and counts every request around its dispatch.
 
     One override instead of a before_request and an after_request hook, which Flask looks up
-    per blueprint and checks for coroutines on every request: 1-4 % of a request's CPU in
+    per blueprint and checks for coroutines on every request: 1-5 % of a request's CPU in
     process (bench/api_throughput.py --against measures such changes end to end). Errors the
     error handlers turn into responses are counted too; routing failures as "unmatched".
     """

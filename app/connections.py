@@ -2,7 +2,7 @@
 
 Why not redis-py's own pool and client: in redis-py 8 every command through `Redis` and
 `BlockingConnectionPool` also goes through retry closures, observability records and the
-pool's bookkeeping, which cost 1.4-1.7x the CPU of the bare connection per nested JSON.GET
+pool's bookkeeping, which cost 1.4-1.6x the CPU of the bare connection per nested JSON.GET
 (bench/connection_layer.py measures both in one run): about a tenth of a request's CPU. The
 connections themselves (socket, RESP, hiredis parsing, error replies as exceptions,
 disconnect on a timeout or a broken socket) stay redis-py's.
