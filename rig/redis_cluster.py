@@ -109,15 +109,35 @@ class JsonRedisCluster:
         processes.stop(self.nodes[index].process)
 
     def restart_primary(self, index: int, timeout: float = 30.0) -> None:
-        """Start a stopped primary again on its port; it rejoins from its nodes.conf."""
+        """Start a stopped primary again on its port; it rejoins from its nodes.conf.
+
+        While it was down, the other nodes and its clients kept connecting to it, and each
+        attempt takes an ephemeral local port for a moment: the node's own port or its bus
+        port (+10000) can be one of them just then, and the node exits with "Address already
+        in use". So a start that fails so is tried again until `timeout`; any other failure
+        is raised with the end of the node's log.
+        """
         node = self.nodes[index]
-        node.process = _spawn_node(self.binary, self.module, node.port, node.data_dir, None)
-        wait_until(
-            lambda: redis_server._json_module_loaded(node.port, node.process.pid),
-            timeout,
-            f"{self.binary.name} on port {node.port}",
-            alive=lambda: node.process.poll() is None,
-        )
+        log = node.data_dir / "restart.log"
+        deadline = time.monotonic() + timeout
+        while True:
+            start = log.stat().st_size if log.is_file() else 0  # attempts append to the log
+            node.process = _spawn_node(self.binary, self.module, node.port, node.data_dir, log)
+            try:
+                wait_until(
+                    lambda: redis_server._json_module_loaded(node.port, node.process.pid),
+                    max(1.0, deadline - time.monotonic()),
+                    f"{self.binary.name} on port {node.port}",
+                    alive=lambda: node.process.poll() is None,
+                )
+                break
+            except RuntimeError as exc:  # it exited
+                said = log.read_bytes()[start:].decode(errors="replace") if log.is_file() else ""
+                if "Address already in use" in said and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                    continue
+                tail = " | ".join(said.strip().splitlines()[-3:])
+                raise RuntimeError(f"{exc}: {tail or 'no output'}") from None
         wait_cluster_ok(self.ports, timeout)
 
     def stop(self) -> None:

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 
 import pytest
 import redis
@@ -113,3 +114,35 @@ def test_a_port_in_use_is_a_clear_error():
     assert result.returncode == 2
     assert f"ports already in use: {port + 1}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("offset", [0, 10000], ids=["port", "bus port"])
+def test_a_restart_waits_out_a_port_held_for_a_moment(tmp_path, offset):
+    """Another socket holds the stopped primary's port (or bus port) for 1.5 s, as an outgoing
+    connection's ephemeral port can: the restart tries again and the cluster serves."""
+    cluster = redis_cluster.start(2, data_dir=tmp_path / "cluster")
+    try:
+        cluster.stop_primary(1)
+        held = socket.socket()
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # the old node's TIME_WAITs
+        held.bind(("127.0.0.1", cluster.ports[1] + offset))
+        held.listen()
+        threading.Timer(1.5, held.close).start()
+        cluster.restart_primary(1, timeout=30)
+        assert "Address already in use" in (cluster.nodes[1].data_dir / "restart.log").read_text()
+        client = redis.Redis(port=cluster.ports[1])
+        assert client.execute_command("CLUSTER", "INFO").decode().count("cluster_state:ok") == 1
+        client.close()
+    finally:
+        cluster.stop()
+
+
+def test_a_restart_that_fails_otherwise_says_why(tmp_path):
+    cluster = redis_cluster.start(2, data_dir=tmp_path / "cluster")
+    try:
+        cluster.stop_primary(1)
+        (cluster.nodes[1].data_dir / "nodes.conf").write_text("not a cluster config\n")
+        with pytest.raises(RuntimeError, match=r"exited before it was ready: .+"):
+            cluster.restart_primary(1, timeout=10)
+    finally:
+        cluster.stop()
