@@ -2,12 +2,21 @@
 
 import argparse
 import math
+import os
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests import loadgen_support as lg  # first: it imports locust without gevent's patching
+# Importing locust monkey-patches the whole process with gevent, and pytest runs every other
+# test in this process too: import it unpatched (the option parser needs no gevent).
+os.environ["LOCUST_SKIP_MONKEY_PATCH"] = "1"
+try:
+    import locust  # noqa: F401
+finally:
+    del os.environ["LOCUST_SKIP_MONKEY_PATCH"]
+
+from tests import loadgen_support as lg  # isort: skip
 
 from loadgen import runner  # isort: skip
 from loadgen.options import seconds_or_rate  # isort: skip
