@@ -45,15 +45,7 @@ def read_body(request: Request, limit: int) -> bytes:
 
 
 def _read_known_length(stream, length: int) -> bytes:
-    parts: list[bytes] = []
-    received = 0
-    while received < length:  # one read, unless the server hands the body out in parts
-        part = stream.read(length - received)
-        if not part:
-            break
-        parts.append(part)
-        received += len(part)
-    body = b"".join(parts)
+    body = _read_at_most(stream, length)
     if len(body) != length:
         raise ApiError(
             400, "invalid_body",
@@ -64,14 +56,20 @@ def _read_known_length(stream, length: int) -> bytes:
 
 
 def _read_unknown_length(stream, limit: int) -> bytes:
+    body = _read_at_most(stream, limit + 1)  # one byte past the limit tells it was passed
+    if len(body) > limit:
+        raise too_large(limit)
+    return body
+
+
+def _read_at_most(stream, size: int) -> bytes:
+    """Up to `size` bytes, fewer when the stream ends first (one read for a 15 KB body)."""
     parts: list[bytes] = []
     received = 0
-    while received <= limit:
-        part = stream.read(min(READ_SIZE, limit + 1 - received))
+    while received < size:
+        part = stream.read(min(READ_SIZE, size - received))
         if not part:
             break
         parts.append(part)
         received += len(part)
-    if received > limit:
-        raise too_large(limit)
     return b"".join(parts)

@@ -7,4 +7,3 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RESULTS_DIR = REPO_ROOT / "results"
-GUNICORN_CONF = REPO_ROOT / "app" / "gunicorn.conf.py"

@@ -36,7 +36,7 @@ def server_argv(
     if chosen_server(server) == "granian":
         argv = [sys.executable, "-m", "app.granian_conf"]
     else:
-        conf = root / "app" / "gunicorn.conf.py"  # GUNICORN_CONF for this checkout
+        conf = root / "app" / "gunicorn.conf.py"
         argv = [sys.executable, "-m", "gunicorn", "--config", str(conf), "app.wsgi:app"]
     return [*argv, "--name", name] if name else argv
 

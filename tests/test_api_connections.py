@@ -138,8 +138,11 @@ def test_concurrent_commands_get_their_own_replies_within_the_limit(
         thread.join(timeout=60)
     try:
         assert len(outcomes) == sum(len(ops) for ops in work)
+        any_timeout = any(op == "timeout" for ops in work for op, _ in ops)
         for op, token, reply in outcomes:
-            if op == "echo":  # its own token, or no free connection while others time out
+            if op == "echo" and not any_timeout:  # nothing holds a connection for long
+                assert reply == token, reply
+            elif op == "echo":  # its own token, or no free connection while others time out
                 assert reply == token or isinstance(reply, redis.ConnectionError), reply
             elif op == "error":
                 assert isinstance(reply, redis.ResponseError | redis.ConnectionError), reply

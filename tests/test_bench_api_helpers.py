@@ -53,3 +53,32 @@ def test_a_profile_is_summed_by_package_and_function(tmp_path):
     assert "   30.0 %  granian" in lines
     assert "   10.0 %  native code without a Python frame" in lines
     assert "   30.0 %  _runner (granian/wsgi.py)" in lines  # lines 62 and 64: one function
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("where", ["missing", "a-file", "empty-dir"])
+def test_against_refuses_what_is_not_a_checkout(tmp_path, where, capsys):
+    import api_throughput
+
+    target = tmp_path / where
+    if where == "a-file":
+        target.write_text("x")
+    elif where == "empty-dir":
+        target.mkdir()
+    with pytest.raises(SystemExit) as stopped:
+        api_throughput.parse_args(["--against", str(target)])
+    assert stopped.value.code == 2
+    assert f"--against {target}: not a checkout of the rig" in capsys.readouterr().err
+
+
+def test_against_interleaves_each_configuration_with_the_other_checkout_first():
+    import api_throughput
+
+    args = api_throughput.parse_args(["--configs", "gunicorn-gevent,granian-8",
+                                      "--against", str(REPO)])  # fmt: skip
+    assert [(c.label, c.checkout) for c in args.configs] == [
+        (f"gunicorn-gevent@{REPO.name}", REPO), ("gunicorn-gevent", None),
+        (f"granian-8@{REPO.name}", REPO), ("granian-8", None),
+    ]  # fmt: skip
