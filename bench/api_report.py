@@ -29,13 +29,18 @@ def report(results, raw, chosen, args) -> None:
                   f"{row['per_api_cpu_s']:14.0f} {row['redis_ops_s']:12.0f} {row['ratio']:9.3f} "
                   f"{row['errors']:6d}")  # fmt: skip
     base = args.configs[0].label
-    print(f"\nratios to {base} (medians): requests per API CPU-second, req/s, p99")
+    # Run i of every configuration ran within seconds of run i of the baseline: the median of
+    # those pairs' ratios is steadier than a ratio of medians on a VM whose speed drifts.
+    print(f"\nratios to {base} (medians of the {args.repeat} paired runs' ratios): requests "
+          "per API CPU-second, req/s, p99")  # fmt: skip
     for config in args.configs[1:]:
         for endpoint in chosen:
-            a, b = summary[f"{base}/{endpoint.name}"], summary[f"{config.label}/{endpoint.name}"]
-            per_cpu, rps = b["per_api_cpu_s"] / a["per_api_cpu_s"], b["rps"] / a["rps"]
-            print(f"{config.label:18} {endpoint.name:20} x{per_cpu:5.2f} per CPU-s  "
-                  f"x{rps:5.2f} req/s  x{b['p99_ms'] / a['p99_ms']:5.2f} p99")  # fmt: skip
+            pairs = list(zip(results[(base, endpoint.name)],
+                             results[(config.label, endpoint.name)], strict=True))  # fmt: skip
+            ratio = {key: med(b[key] / a[key] for a, b in pairs)
+                     for key in ("per_api_cpu_s", "rps", "p99_ms")}  # fmt: skip
+            print(f"{config.label:18} {endpoint.name:20} x{ratio['per_api_cpu_s']:5.2f} per CPU-s"
+                  f"  x{ratio['rps']:5.2f} req/s  x{ratio['p99_ms']:5.2f} p99")  # fmt: skip
     if args.json:
         args.json.write_text(orjson.dumps(summary, option=orjson.OPT_INDENT_2).decode())
 

@@ -3,8 +3,10 @@
 For each endpoint and each server configuration (Gunicorn with a worker class, Granian with
 its blocking threads): requests/s, p50/p99 latency (wrk), requests per CPU-second of the API's
 processes (psutil), the raw Redis ops/s of the same command on the same document
-(redis-benchmark), and each configuration's ratio to the first one (the baseline). Runs are
-repeated and interleaved; medians are printed. On a machine with 2+ cores every thread of the
+(redis-benchmark), and each configuration's ratio to the first one (the baseline). Every
+configuration's server runs at the same time and the configurations take turns per endpoint, in
+an order that alternates per repeat; medians are printed, and ratios as medians of the paired
+runs' ratios. On a machine with 2+ cores every thread of the
 API is pinned to the last core and Redis, wrk and redis-benchmark to the others, so "per API
 CPU-second" is what one app core delivers. --profile samples one configuration with py-spy.
 
@@ -107,7 +109,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=Path,
         metavar="CHECKOUT",
         help="also run every configuration with the API of this checkout (a git worktree of "
-        "another commit), interleaved and first: the ratios then compare the two versions",
+        "another commit), paired with it run by run: the ratios then compare the two versions",
     )
     parser.add_argument("--json", type=Path, help="also write all figures to this file")
     args = parser.parse_args(argv)
@@ -257,11 +259,20 @@ def main(argv=None) -> int:
                 raw.setdefault(endpoint.name, []).append(
                     raw_redis(server.port, endpoint, doc.decode(), shas, other_cpus, 20_000)
                 )
-            for config in args.configs:
-                api = start_api(config, server, args, api_cpus, workdir / "api.log")
-                try:
-                    for endpoint in chosen:
+            # Every configuration's server runs at once (only the measured one gets load), so
+            # that the figures compared come from the same few seconds of this VM's speed; the
+            # order alternates from one repeat to the next.
+            order = args.configs if repeat % 2 == 0 else args.configs[::-1]
+            with contextlib.ExitStack() as running:
+                apis = {}
+                for i, config in enumerate(order):
+                    apis[config.label] = start_api(config, server, args, api_cpus,
+                                                   workdir / f"api-{i}.log")  # fmt: skip
+                    running.callback(apis[config.label].stop)
+                for endpoint in chosen:
+                    for config in order:
                         seed(client, doc)
+                        api = apis[config.label]
                         figures = measure_endpoint(api, endpoint, scripts[endpoint.name], args,
                                                    other_cpus)  # fmt: skip
                         results.setdefault((config.label, endpoint.name), []).append(figures)
@@ -271,8 +282,6 @@ def main(argv=None) -> int:
                             f"per API CPU-s, p99 {figures['p99_ms']:.1f} ms",
                             flush=True,
                         )
-                finally:
-                    api.stop()
         if args.half_load:
             half = half_load(results, chosen, scripts, server, client, doc, args, api_cpus,
                              other_cpus, workdir)  # fmt: skip

@@ -82,3 +82,25 @@ def test_against_interleaves_each_configuration_with_the_other_checkout_first():
         (f"gunicorn-gevent@{REPO.name}", REPO), ("gunicorn-gevent", None),
         (f"granian-8@{REPO.name}", REPO), ("granian-8", None),
     ]  # fmt: skip
+
+
+def test_ratios_are_medians_of_the_paired_runs_ratios(capsys):
+    """Run i of a configuration is compared with run i of the baseline (they ran seconds
+    apart): here the pairs' ratios are 1.5, 1.1 and 0.9 (median 1.1), while the medians' ratio
+    would be 0.9."""
+    import api_report
+    import api_throughput
+
+    args = api_throughput.parse_args(["--configs", "granian-8,granian-16", "--repeat", "3",
+                                      "--endpoints", "get_json_field"])  # fmt: skip
+
+    def runs(values):
+        return [{"rps": v, "p50_ms": 1.0, "p99_ms": 2.0, "per_api_cpu_s": v, "non_2xx": 0}
+                for v in values]  # fmt: skip
+
+    results = {("granian-8", "get_json_field"): runs([100, 300, 200]),
+               ("granian-16", "get_json_field"): runs([150, 330, 180])}  # fmt: skip
+    chosen = [e for e in api_throughput.ENDPOINTS if e.name == "get_json_field"]
+    api_report.report(results, {}, chosen, args)
+    ratios = capsys.readouterr().out.split("paired runs' ratios")[1]
+    assert "x 1.10 per CPU-s  x 1.10 req/s  x 1.00 p99" in ratios
