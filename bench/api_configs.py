@@ -11,6 +11,7 @@ class ServerConfig:
     worker_class: str | None
     threads: int
     checkout: Path | None = None  # the API of another checkout (None: this one)
+    python: str | None = None  # another interpreter (None: the benchmark's own)
 
     def settings(self, workers: int) -> dict[str, str]:
         found = {"RIG_WORKERS": str(workers), "RIG_THREADS": str(self.threads)}
@@ -36,3 +37,8 @@ def parse_config(text: str) -> ServerConfig:
 def against(config: ServerConfig, checkout: Path) -> ServerConfig:
     """The same configuration serving the app of another checkout, labelled with its name."""
     return replace(config, label=f"{config.label}@{checkout.name}", checkout=checkout)
+
+
+def under_python(config: ServerConfig, python: str, version: str) -> ServerConfig:
+    """The same configuration run by another interpreter, labelled with its version."""
+    return replace(config, label=f"{config.label}@py{version}", python=python)

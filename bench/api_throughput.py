@@ -20,10 +20,13 @@ examples:
       --duration 5 --profile granian-8
   git worktree add /tmp/base main && \\
   python bench/api_throughput.py --configs granian-8 --against /tmp/base --repeat 5
+  make install VENV=/tmp/venv-debian PYTHON=/usr/bin/python3 && \\
+  python bench/api_throughput.py --configs granian-8 --python-against /tmp/venv-debian/bin/python
 """
 
 import argparse
 import contextlib
+import functools
 import os
 import re
 import shutil
@@ -42,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import api_profile  # bench/, the script's own folder
 import api_report
-from api_configs import ServerConfig, against, parse_config
+from api_configs import ServerConfig, against, parse_config, under_python
 from api_wrk import paced_script, parse_wrk, wrk_script
 
 from app.store import LUA_DIR
@@ -104,12 +107,19 @@ def parse_args(argv=None) -> argparse.Namespace:
         action="store_true",
         help="then p99 of the fastest configuration at half its throughput",
     )
-    parser.add_argument(
+    versus = parser.add_mutually_exclusive_group()
+    versus.add_argument(
         "--against",
         type=Path,
         metavar="CHECKOUT",
         help="also run every configuration with the API of this checkout (a git worktree of "
         "another commit), paired with it run by run: the ratios then compare the two versions",
+    )
+    versus.add_argument(
+        "--python-against",
+        metavar="PYTHON",
+        help="also run every configuration's API under this interpreter (a venv's python with "
+        "the rig installed: make install VENV=... PYTHON=...), paired run by run",
     )
     parser.add_argument("--json", type=Path, help="also write all figures to this file")
     args = parser.parse_args(argv)
@@ -124,7 +134,24 @@ def parse_args(argv=None) -> argparse.Namespace:
         args.against = args.against.resolve()
         args.configs = [c for config in args.configs
                         for c in (against(config, args.against), config)]  # fmt: skip
+    if args.python_against:
+        version = interpreter_version(args.python_against)
+        if version is None:
+            parser.error(f"--python-against {args.python_against}: not a Python that can run "
+                         "the API (flask, gunicorn and granian must import)")  # fmt: skip
+        other = functools.partial(under_python, python=args.python_against, version=version)
+        args.configs = [c for config in args.configs for c in (other(config), config)]
     return args
+
+
+def interpreter_version(python: str) -> str | None:
+    """The version of `python` when it can import the API's servers, else None."""
+    probe = "import flask, gunicorn, granian, platform; print(platform.python_version())"
+    try:
+        done = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
 
 
 def cpu_sets(pin: bool) -> tuple[str | None, str | None]:
@@ -194,7 +221,7 @@ def pin_tree(pid: int, cpu: int) -> None:
 def start_api(config: ServerConfig, server, args, cpu: str | None, log: Path):
     api = serve.start(server.url, settings=config.settings(args.workers), log_path=log,
                       server=config.server, ready_path="/readyz", timeout=60,
-                      root=config.checkout or serve.REPO_ROOT)  # fmt: skip
+                      root=config.checkout or serve.REPO_ROOT, python=config.python)  # fmt: skip
     if cpu:
         pin_tree(api.process.pid, int(cpu))
     return api

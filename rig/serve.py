@@ -29,15 +29,20 @@ def chosen_server(server: str | None = None) -> str:
 
 
 def server_argv(
-    server: str | None = None, name: str | None = None, root: Path = REPO_ROOT
+    server: str | None = None,
+    name: str | None = None,
+    root: Path = REPO_ROOT,
+    python: str | None = None,
 ) -> list[str]:
     """The command line of the server; `name` tags its processes (process-exporter groups);
-    `root` is the checkout whose app it serves (another one: benchmarks of two versions)."""
+    `root` is the checkout whose app it serves and `python` the interpreter (default: this
+    one); benchmarks compare two versions or two interpreters with them."""
+    python = python or sys.executable
     if chosen_server(server) == "granian":
-        argv = [sys.executable, "-m", "app.granian_conf"]
+        argv = [python, "-m", "app.granian_conf"]
     else:
         conf = root / "app" / "gunicorn.conf.py"
-        argv = [sys.executable, "-m", "gunicorn", "--config", str(conf), "app.wsgi:app"]
+        argv = [python, "-m", "gunicorn", "--config", str(conf), "app.wsgi:app"]
     return [*argv, "--name", name] if name else argv
 
 
@@ -89,13 +94,14 @@ def start(
     name: str | None = None,
     ready_path: str = "/healthz",
     root: Path = REPO_ROOT,
+    python: str | None = None,
 ) -> RunningApi:
     """Start the API and wait until `ready_path` answers; `settings` are extra RIG_* variables;
-    `root` is the checkout whose app to serve."""
+    `root` is the checkout whose app to serve, `python` the interpreter (default: this one)."""
     server = chosen_server(server)
     port = port or free_port()
     env = server_env(redis_url, f"127.0.0.1:{port}", settings, server, root)
-    argv = server_argv(server, name, root)
+    argv = server_argv(server, name, root, python)
     process = processes.spawn(argv, env=env, log_path=log_path, cwd=root)
     try:
         wait_until(

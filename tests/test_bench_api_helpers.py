@@ -1,5 +1,6 @@
 """The API benchmark's pure helpers: configuration names and the profile summary."""
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -104,3 +105,42 @@ def test_ratios_are_medians_of_the_paired_runs_ratios(capsys):
     api_report.report(results, {}, chosen, args)
     ratios = capsys.readouterr().out.split("paired runs' ratios")[1]
     assert "x 1.10 per CPU-s  x 1.10 req/s  x 1.00 p99" in ratios
+
+
+@pytest.mark.parametrize("what", ["missing", "not-a-program", "python-without-the-api"])
+def test_python_against_refuses_what_cannot_run_the_api(tmp_path, what, capsys):
+    import api_throughput
+
+    venv_python = str(tmp_path / "venv" / "bin" / "python")
+    python = {"missing": str(tmp_path / "python"), "not-a-program": str(tmp_path),
+              "python-without-the-api": venv_python}[what]  # fmt: skip
+    if what == "python-without-the-api":  # a Python, but one without Flask and the servers
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")],
+                       check=True)  # fmt: skip
+    with pytest.raises(SystemExit) as stopped:
+        api_throughput.parse_args(["--python-against", python])
+    assert stopped.value.code == 2
+    refusal = capsys.readouterr().err
+    assert f"--python-against {python}: not a Python that can run the API" in refusal
+
+
+def test_python_against_pairs_each_configuration_with_the_other_interpreter():
+    import platform
+
+    import api_throughput
+
+    args = api_throughput.parse_args(["--configs", "granian-8", "--python-against",
+                                      sys.executable])  # fmt: skip
+    version = platform.python_version()
+    assert [(c.label, c.python) for c in args.configs] == [
+        (f"granian-8@py{version}", sys.executable), ("granian-8", None),
+    ]  # fmt: skip
+
+
+def test_against_and_python_against_exclude_each_other(capsys):
+    import api_throughput
+
+    with pytest.raises(SystemExit) as stopped:
+        api_throughput.parse_args(["--against", str(REPO), "--python-against", sys.executable])
+    assert stopped.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
