@@ -4,6 +4,10 @@ systemd, a CI runner or a closed terminal send SIGTERM or SIGHUP instead of SIGI
 would then die at once and leave the command's children (Redis, Gunicorn, Locust) running.
 Inside `interrupt_on_signals()` both raise KeyboardInterrupt, so the command's own cleanup
 (`finally:` blocks that stop its children) runs as on Ctrl-C.
+
+SIGINT too is taken in hand there: a command started as a background job of a script
+(`rig redis &`) or under nohup inherits SIGINT ignored, and Python then keeps ignoring it, so a
+`kill -INT` would never stop the command.
 """
 
 import contextlib
@@ -19,8 +23,9 @@ def _interrupt(signum, frame) -> None:
 
 @contextlib.contextmanager
 def interrupt_on_signals() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise KeyboardInterrupt in the main thread while inside."""
+    """SIGINT, SIGTERM and SIGHUP raise KeyboardInterrupt in the main thread while inside."""
     previous = {signum: signal.signal(signum, _interrupt) for signum in STOP_SIGNALS}
+    previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:

@@ -31,11 +31,21 @@ def _server_pid(port: int) -> int | None:
         return None
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
-def test_rig_redis_stops_its_server_on_every_stop_signal(stop_signal):
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as `rig redis &` in a script, or nohup
+
+
+@pytest.mark.parametrize(
+    ("stop_signal", "started_with_sigint_ignored"),
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGHUP, False),
+     (signal.SIGINT, True)],
+    ids=["SIGINT", "SIGTERM", "SIGHUP", "SIGINT-inherited-ignored"],
+)  # fmt: skip
+def test_rig_redis_stops_its_server_on_every_stop_signal(stop_signal, started_with_sigint_ignored):
     port = free_port()
+    ignore = _ignore_sigint if started_with_sigint_ignored else None
     process = subprocess.Popen([RIG, "redis", "--port", str(port)], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)  # fmt: skip
+                               stderr=subprocess.STDOUT, text=True, preexec_fn=ignore)  # fmt: skip
     try:
         # The signal goes in once the command says it is listening: before that it is still
         # starting, and an interrupt there ends it with 130 ("interrupted"), not a clean stop.

@@ -8,7 +8,6 @@ and SIGHUP stop the point's processes (rig local's own clean-up) and end the swe
 
 import contextlib
 import os
-import signal
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -19,6 +18,7 @@ from typing import TextIO
 from rig.errors import RigError
 from rig.local import bench, plan
 from rig.paths import DEFAULT_RESULTS_DIR
+from rig.signals import interrupt_on_signals
 from rig.sweep import figures, output
 from rig.sweep.grid import Grid, Point
 
@@ -55,21 +55,6 @@ def _environment(pairs: tuple[tuple[str, str], ...]):
                 os.environ[name] = value
 
 
-@contextlib.contextmanager
-def _signals_interrupt():
-    """SIGTERM and SIGHUP unwind like Ctrl-C, so rig local stops what the point started."""
-
-    def interrupt(_signum, _frame):
-        raise KeyboardInterrupt
-
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
 def _options(base: plan.LocalOptions, point: Point, parent: Path) -> plan.LocalOptions:
     return replace(
         base,
@@ -102,7 +87,7 @@ def run(opts: SweepOptions, out: TextIO = sys.stdout) -> SweepResult:
     rows: list[dict] = []
     failed: list[tuple[str, str]] = []
     started = time.monotonic()
-    with _signals_interrupt(), log.open("a") as point_out:
+    with interrupt_on_signals(), log.open("a") as point_out:
         for index, point in enumerate(points, 1):
             done = time.monotonic() - started
             left = (
