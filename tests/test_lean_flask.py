@@ -110,11 +110,13 @@ def test_answers_equal_plain_flask(config, method, path, host, query, upgrade, s
     assert lean[2] == plain[2]
 
 
-def test_a_bad_host_is_a_400_as_under_plain_flask():
-    for host in ("a..b", "x" * 64 + ".lab"):
-        environ = environ_for("GET", "/api/v1/json/bench", host, "", False)
-        status, _, _ = call(build(RigFlask), environ)
-        assert status.startswith("400"), host
+@pytest.mark.parametrize("host", ["a..b", "x" * 64 + ".lab"])
+def test_a_bad_host_is_a_400_as_under_plain_flask(host):
+    environ = environ_for("GET", "/api/v1/json/bench", host, "", False)
+    lean = call(build(RigFlask), dict(environ))
+    plain = call(build(Flask), dict(environ, **{"wsgi.input": io.BytesIO()}))
+    assert lean[0].startswith("400"), lean
+    assert (lean[0], lean[2]) == (plain[0], plain[2])
 
 
 def test_hooks_and_signals_still_run_once_registered():
