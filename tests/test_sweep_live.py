@@ -1,5 +1,6 @@
 """`rig sweep` end to end on this box: four short points, each a real `rig local` run."""
 
+import contextlib
 import json
 import re
 import signal
@@ -116,6 +117,7 @@ def test_a_signal_stops_the_sweep_and_every_process_of_its_point(tmp_path, sig):
 
         wait_until(loaded, 120, "the first point under load", alive=lambda: sweep.poll() is None)
         started = _descendants(sweep.pid)
+        names = _command_lines(started)
         sweep.send_signal(sig)
         _, errors = sweep.communicate(timeout=120)
     finally:
@@ -124,7 +126,16 @@ def test_a_signal_stops_the_sweep_and_every_process_of_its_point(tmp_path, sig):
     assert sweep.returncode == 130
     assert "rig sweep: interrupted" in errors and "Traceback" not in errors
     psutil.wait_procs(started, timeout=30)
-    assert [p.pid for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
+    left = [p for p in started if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    assert [names.get(p.pid, p.pid) for p in left] == []  # a failure names who outlived it
+
+
+def _command_lines(procs: list[psutil.Process]) -> dict[int, str]:
+    names = {}
+    for proc in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            names[proc.pid] = " ".join(proc.cmdline())
+    return names
 
 
 def _descendants(pid: int) -> list[psutil.Process]:
