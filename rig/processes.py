@@ -71,8 +71,10 @@ def owned() -> Iterator[None]:
     try:
         yield
     finally:
-        for pid in [pid for pid in _running if pid not in before]:
-            stop(_running[pid])
+        for pid in set(_running) - before:  # a copy made in one step: other threads may spawn
+            process = _running.get(pid)  # or stop meanwhile
+            if process is not None:
+                stop(process)
 
 
 @contextlib.contextmanager
