@@ -65,7 +65,8 @@ def owned() -> Iterator[None]:
     """Stop on the way out every child spawned inside and not stopped by its owner.
 
     A stop signal that lands after spawn() returned and before the caller kept the Popen
-    (`self.worker = spawn(...)`) leaves a child no `finally:` knows; this is its net.
+    (`self.worker = spawn(...)`) leaves a child no `finally:` knows; this is its net, spread by
+    `rig.signals.interrupt_on_signals()` over every command that stops on a signal.
     """
     before = set(_running)
     try:

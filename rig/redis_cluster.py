@@ -265,7 +265,7 @@ def start(
 
 def run_foreground(primaries: int, port: int, data_dir: Path | None = None, poll=0.5) -> int:
     """Start a cluster and keep it until SIGINT/SIGTERM/SIGHUP or until a primary exits (1)."""
-    with interrupt_on_signals(), processes.owned():
+    with interrupt_on_signals():
         cluster = None
         try:
             cluster = start(primaries, port, data_dir)

@@ -4,7 +4,7 @@ Ctrl-C, SIGTERM or SIGHUP."""
 import argparse
 from pathlib import Path
 
-from rig import processes, redis_cluster, redis_server
+from rig import redis_cluster, redis_server
 from rig.signals import interrupt_on_signals
 
 
@@ -33,7 +33,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.cluster is not None:
         return redis_cluster.run_foreground(args.cluster, args.port, args.data_dir)
-    with interrupt_on_signals(), processes.owned():
+    with interrupt_on_signals():
         server = redis_server.start(port=args.port, data_dir=args.data_dir)
         try:  # from here on a stop signal is a clean stop: exit 0, "stopping"
             print(

@@ -66,7 +66,7 @@ def run(opts: LocalOptions, out: TextIO = sys.stdout) -> results.LocalResult:
     # SIGTERM (systemd, CI time-outs) and SIGHUP (a closed terminal) unwind like Ctrl-C, so
     # every started process is stopped.
     try:
-        with interrupt_on_signals(), processes.owned(), contextlib.ExitStack() as stack:
+        with interrupt_on_signals(), contextlib.ExitStack() as stack:
             return _Bench(the_plan, out, stack).run()
     finally:
         if not opts.keep_tsdb:
