@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import random
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import orjson
@@ -24,6 +25,8 @@ DEFAULT_SIZE = "15k"
 DEFAULT_SEED_COUNT = 1000
 TYPES = ["fire", "water", "grass", "electric", "psychic", "ice", "dragon", "dark", "fairy"]
 STAT_NAMES = ["hp", "attack", "defense", "sp_attack", "sp_defense", "speed"]
+# Faker draws dates up to now unless told otherwise: a document made a second later differed.
+LATEST_DATE = datetime(2026, 1, 1)
 # The nested fields the read/update tasks address; every document of every size has them.
 FIELD_PATH = "$.stats.attack"
 STRING_FIELD_PATH = "$.stats.speed"
@@ -43,7 +46,7 @@ def small_document(fake: Faker, rng: random.Random) -> dict:
         "type": rng.choice(TYPES),
         "level": rng.randint(1, 100),
         "shiny": rng.random() < 0.05,
-        "caught": fake.date(),
+        "caught": fake.date(end_datetime=LATEST_DATE),
         "stats": {name: rng.randint(1, 255) for name in STAT_NAMES},
     }
 
@@ -61,7 +64,7 @@ def _move(fake: Faker, rng: random.Random) -> dict:
 def _battle(fake: Faker, rng: random.Random, turn: int) -> dict:
     return {
         "turn": turn,
-        "at": fake.iso8601(),
+        "at": fake.iso8601(end_datetime=LATEST_DATE),
         "opponent": fake.first_name(),
         "location": fake.city(),
         "move": fake.word(),
@@ -76,7 +79,11 @@ def full_document(fake: Faker, rng: random.Random, target_bytes: int) -> dict:
     doc = small_document(fake, rng)
     doc.update(
         {
-            "trainer": {"name": fake.name(), "city": fake.city(), "since": fake.date()},
+            "trainer": {
+                "name": fake.name(),
+                "city": fake.city(),
+                "since": fake.date(end_datetime=LATEST_DATE),
+            },
             "abilities": [fake.word() for _ in range(3)],
             "moves": [_move(fake, rng) for _ in range(8)],
             "evolutions": [

@@ -119,6 +119,11 @@ def test_documents_are_deterministic_and_sized():
         assert 0.7 * target <= len(body) <= 1.3 * target, (size, len(body))
     doc = json.loads(documents.body(0, "15k"))
     assert {"moves", "evolutions", "battle_log", "trainer"} <= doc.keys()
+    # Dates are not drawn up to the clock's now: the same document at any moment of any day.
+    for index in range(8):
+        doc = documents.make_document(index)
+        dates = [doc["caught"], doc["trainer"]["since"]] + [b["at"] for b in doc["battle_log"]]
+        assert max(dates) < documents.LATEST_DATE.isoformat(), index
     assert documents.seed_id(12) == "seed-000012"
     with pytest.raises(ValueError, match="small, 15k, 100k"):
         documents.check_size("1m")
