@@ -17,7 +17,9 @@ The settings are checked before any worker starts: a bad one is one line and exi
 """
 
 import argparse
+import contextlib
 import importlib.util
+import multiprocessing
 import os
 import shutil
 import sys
@@ -117,7 +119,9 @@ def build_server(settings: GranianSettings, name: str | None = None, metrics_por
 
             def watch_then_clean():
                 watch()
-                multiprocess.mark_process_dead(worker.inner.pid)
+                # At shutdown the launcher may remove the directory it made meanwhile.
+                with contextlib.suppress(FileNotFoundError):
+                    multiprocess.mark_process_dead(worker.inner.pid)
 
             worker._watcher = watch_then_clean
             return worker
@@ -176,6 +180,12 @@ def main(argv: list[str] | None = None) -> int:
         if not stale.stem.endswith(f"_{os.getpid()}"):
             stale.unlink()
     exporter_port = granian_gauges.free_loopback_port()
+    # Granian forks its workers (Python 3.11's default start method) after its IPC receivers,
+    # Rust threads, are running: a fork that copies a lock one of them holds left the worker
+    # stuck in Granian's serve() before it answered anything, in 1 start of 30 to 300 here.
+    # A spawned worker starts clean. Its command line is multiprocessing's; process-exporter
+    # counts it with the launcher, its parent, all the same.
+    multiprocessing.set_start_method("spawn", force=True)
     server = build_server(
         settings, name=args.name if _has_setproctitle() else None, metrics_port=exporter_port
     )
@@ -202,7 +212,7 @@ def _watch_connections(server, settings: GranianSettings, exporter_port: int) ->
 
 def _has_setproctitle() -> bool:
     """Granian sets process titles only with setproctitle (not a dependency of the API);
-    without it the name stays visible in the command line of the launcher and its workers."""
+    without it the name stays visible in the command line of the launcher."""
     return importlib.util.find_spec("setproctitle") is not None
 
 

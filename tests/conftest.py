@@ -4,7 +4,9 @@ and Granian (the API's own tests, tests/test_api_*.py, run once under each serve
 Under RIG_NO_SKIP=1 (CI sets it) every skipped test fails instead, so CI always runs everything.
 """
 
+import contextlib
 import os
+from pathlib import Path
 
 import pytest
 import redis as redis_py
@@ -92,6 +94,16 @@ def pytest_collection_modifyitems(items):
                 item.add_marker(pytest.mark.xfail(strict=True, reason=why))
 
 
+@contextlib.contextmanager
+def _log_on_failure(log: Path, lines: int = 20):
+    """A server that never came up fails the test with the end of its log (CI keeps no files)."""
+    try:
+        yield
+    except (RuntimeError, TimeoutError) as exc:
+        tail = log.read_text(errors="replace").splitlines()[-lines:] if log.exists() else []
+        raise type(exc)("\n".join([str(exc), f"the end of {log.name}:", *tail])) from exc
+
+
 @pytest.fixture(scope="session")
 def api_server(request) -> str:
     """The HTTP server under the API: both for the API's tests, else the default."""
@@ -105,12 +117,13 @@ def api(json_redis, tmp_path_factory, api_server):
     Gunicorn's workers are gthread; RIG_WORKER_CLASS means nothing to Granian.
     """
     log = tmp_path_factory.mktemp("api") / f"{api_server}.log"
-    running = serve.start(
-        json_redis.url,
-        settings={"RIG_WORKERS": "2", "RIG_WORKER_CLASS": "gthread", "RIG_THREADS": "4"},
-        log_path=log,
-        server=api_server,
-    )
+    with _log_on_failure(log):
+        running = serve.start(
+            json_redis.url,
+            settings={"RIG_WORKERS": "2", "RIG_WORKER_CLASS": "gthread", "RIG_THREADS": "4"},
+            log_path=log,
+            server=api_server,
+        )
     yield running
     running.stop()
 
@@ -123,9 +136,10 @@ def start_api(json_redis, tmp_path, api_server):
 
     def _start(redis_url: str | None = None, **settings: str):
         log = tmp_path / f"{api_server}-{len(started)}.log"
-        running = serve.start(
-            redis_url or json_redis.url, settings=settings, log_path=log, server=api_server
-        )
+        with _log_on_failure(log):
+            running = serve.start(
+                redis_url or json_redis.url, settings=settings, log_path=log, server=api_server
+            )
         started.append(running)
         return running
 

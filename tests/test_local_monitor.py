@@ -1,14 +1,19 @@
 """rig local's Prometheus and exporters: every target up, process groups see only this run's."""
 
+import re
 import subprocess
 import sys
 import time
+import uuid
 
+import psutil
 import pytest
 import requests
+import yaml
 
+from rig import processes, serve
 from rig.local import monitor as local_monitor
-from rig.ports import free_port, port_is_open
+from rig.ports import free_port, http_ok, port_is_open, wait_until
 from tests.support import require_binary
 
 pytestmark = pytest.mark.live
@@ -64,3 +69,43 @@ def test_monitoring_scrapes_every_exporter_and_tells_process_groups_apart(tmp_pa
         if int(port) > 2:  # the two stand-in targets above never listened
             assert not port_is_open(int(port)), address
     assert all(proc.poll() is not None for proc in monitoring.procs)
+
+
+def _api_processes(metrics_url: str) -> float | None:
+    text = requests.get(metrics_url, timeout=5).text
+    found = re.search(r'^namedprocess_namegroup_num_procs\{groupname="api"\} (\S+)$', text, re.M)
+    return float(found[1]) if found else None
+
+
+@pytest.mark.parametrize("server", serve.SERVERS)
+def test_process_exporter_counts_every_process_of_the_api(tmp_path, json_redis, server):
+    """The report's API CPU is the `api` group's: the server's first process, found by the run's
+    name in its command line, and every process it starts, Granian's spawned workers included
+    (their command line is multiprocessing's, without the name)."""
+    exporter = require_binary(local_monitor.PROCESS_EXPORTER, local_monitor.PROCESS_EXPORTER)
+    name = f"rig-api-{uuid.uuid4().hex[:8]}"
+    api = serve.start(
+        json_redis.url,
+        settings={"RIG_WORKERS": "2", "RIG_WORKER_CLASS": "gthread", "RIG_THREADS": "2"},
+        log_path=tmp_path / "api.log",
+        server=server,
+        name=name,
+    )
+    groups = local_monitor.ProcessGroups(name, None, free_port())
+    config = tmp_path / "process-exporter.yml"
+    config.write_text(yaml.safe_dump(groups.config()))
+    port = free_port()
+    argv = [exporter, "-web.listen-address", f"127.0.0.1:{port}", "-config.path", str(config)]
+    scraper = processes.spawn(argv, log_path=tmp_path / "process-exporter.log")
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        wait_until(
+            lambda: http_ok(url), 30, "process-exporter", alive=lambda: scraper.poll() is None
+        )
+        # /healthz answered from one worker; the other may still be starting.
+        wait_until(lambda: (_api_processes(url) or 0) >= 3, 30, "3 processes in the API group")
+        tree = [api.process.pid, *(p.pid for p in psutil.Process(api.process.pid).children())]
+        assert _api_processes(url) == len(tree)
+    finally:
+        processes.stop(scraper)
+        api.stop()
