@@ -126,6 +126,26 @@ def build_server(settings: GranianSettings, name: str | None = None, metrics_por
             worker._watcher = watch_then_clean
             return worker
 
+        # Granian forks its workers (Python 3.11's default start method) after its IPC receivers,
+        # Rust threads, started: a fork that copied a lock one of them held left the worker stuck
+        # in serve() before it answered anything (3 starts in 853 here). So the first workers
+        # are forked before any receiver runs (two forked workers on one core served 1.20 to
+        # 1.26 times the requests per CPU-second of two spawned ones: they share the launcher's
+        # pages), and every later one (a respawn after a crash or a reload) is spawned.
+        def _start_ipc(self):
+            enabled, self.metrics_enabled = self.metrics_enabled, False
+            try:
+                super()._start_ipc()  # the pipes only, no receiver yet
+            finally:
+                self.metrics_enabled = enabled
+
+        def _spawn_workers(self, spawn_target, target_loader):
+            super()._spawn_workers(spawn_target, target_loader)
+            multiprocessing.set_start_method("spawn", force=True)
+            if self.metrics_enabled:
+                for receiver, *_pipe in self._ipc.values():
+                    receiver.run(self._ipc_sig, self._metrics)
+
     return Server(
         "app.wsgi:app",
         address=settings.address,
@@ -180,12 +200,6 @@ def main(argv: list[str] | None = None) -> int:
         if not stale.stem.endswith(f"_{os.getpid()}"):
             stale.unlink()
     exporter_port = granian_gauges.free_loopback_port()
-    # Granian forks its workers (Python 3.11's default start method) after its IPC receivers,
-    # Rust threads, are running: a fork that copies a lock one of them holds left the worker
-    # stuck in Granian's serve() before it answered anything, in 1 start of 30 to 300 here.
-    # A spawned worker starts clean. Its command line is multiprocessing's; process-exporter
-    # counts it with the launcher, its parent, all the same.
-    multiprocessing.set_start_method("spawn", force=True)
     server = build_server(
         settings, name=args.name if _has_setproctitle() else None, metrics_port=exporter_port
     )

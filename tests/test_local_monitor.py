@@ -80,8 +80,8 @@ def _api_processes(metrics_url: str) -> float | None:
 @pytest.mark.parametrize("server", serve.SERVERS)
 def test_process_exporter_counts_every_process_of_the_api(tmp_path, json_redis, server):
     """The report's API CPU is the `api` group's: the server's first process, found by the run's
-    name in its command line, and every process it starts, Granian's spawned workers included
-    (their command line is multiprocessing's, without the name)."""
+    name in its command line, and every process it starts (a respawned Granian worker is
+    spawned, with multiprocessing's command line, without the name)."""
     exporter = require_binary(local_monitor.PROCESS_EXPORTER, local_monitor.PROCESS_EXPORTER)
     name = f"rig-api-{uuid.uuid4().hex[:8]}"
     api = serve.start(
@@ -104,8 +104,23 @@ def test_process_exporter_counts_every_process_of_the_api(tmp_path, json_redis, 
         )
         # /healthz answered from one worker; the other may still be starting.
         wait_until(lambda: (_api_processes(url) or 0) >= 3, 30, "3 processes in the API group")
-        tree = [api.process.pid, *(p.pid for p in psutil.Process(api.process.pid).children())]
-        assert _api_processes(url) == len(tree)
+        server = psutil.Process(api.process.pid)
+        assert _api_processes(url) == 1 + len(server.children())
+        # A worker that dies is replaced (a Granian one is spawned, with multiprocessing's
+        # resource tracker beside it); the replacement is counted too.
+        victim = server.children()[0]
+        victim.kill()
+
+        def replaced() -> bool:
+            try:
+                lines = {p: " ".join(p.cmdline()) for p in server.children()}
+            except psutil.Error:  # the victim, not yet reaped: look again
+                return False
+            workers = [p for p, line in lines.items() if "resource_tracker" not in line]
+            return len(workers) == 2 and victim not in workers
+
+        wait_until(replaced, 30, "a replacement worker")
+        assert _api_processes(url) == 1 + len(server.children())
     finally:
         processes.stop(scraper)
         api.stop()

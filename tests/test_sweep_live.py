@@ -169,9 +169,10 @@ def test_an_open_model_sweep_shows_target_and_achieved_and_marks_a_shortfall(tmp
                 return []
             if not any("--worker" in n and "locust" in n for n in names):
                 return []
-            launchers = [p for p, n in zip(procs, names, strict=True) if "granian_conf" in n]
-            # Its workers are spawned: their command line is multiprocessing's.
-            return [*launchers, *(w for p in launchers for w in _descendants(p.pid))]
+            server = [p for p, n in zip(procs, names, strict=True) if "granian_conf" in n]
+            # With whatever it started: a respawned worker has multiprocessing's command line.
+            found = {p.pid: p for p in [*server, *(w for p in server for w in _descendants(p.pid))]}
+            return list(found.values())
 
         wait_until(lambda: bool(granian_under_load()), 300, "the Granian point under load",
                    alive=lambda: sweep.poll() is None, interval=0.5)  # fmt: skip
