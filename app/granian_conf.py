@@ -226,7 +226,8 @@ def _watch_connections(server, settings: GranianSettings, exporter_port: int) ->
 
 def _has_setproctitle() -> bool:
     """Granian sets process titles only with setproctitle (not a dependency of the API);
-    without it the name stays visible in the command line of the launcher."""
+    without it the name stays visible in the command lines of the launcher and the workers it
+    forks (a respawned worker is spawned, with multiprocessing's command line)."""
     return importlib.util.find_spec("setproctitle") is not None
 
 
