@@ -1,8 +1,10 @@
-"""Helpers shared by the tests: skipping (loudly) when a system package is missing."""
+"""Helpers shared by the tests: skipping (loudly) when a system package is missing; the API
+server's worker processes."""
 
 import os
 import shutil
 
+import psutil
 import pytest
 
 
@@ -17,3 +19,10 @@ def require_binary(name: str, package: str) -> str:
     if path is None:
         pytest.skip(f"{name} not installed (apt-get install {package})")
     return path
+
+
+def server_workers(pid: int) -> list[psutil.Process]:
+    """The workers of the API server `pid`, not multiprocessing's resource tracker that Granian's
+    launcher starts beside a spawned (respawned) worker."""
+    children = psutil.Process(pid).children()
+    return [p for p in children if "resource_tracker" not in " ".join(p.cmdline())]

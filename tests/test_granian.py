@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import psutil
 import pytest
 import requests
 from hypothesis import given, settings
@@ -15,6 +14,7 @@ from hypothesis import strategies as st
 from app.granian_conf import ConfigError, GranianSettings
 from rig import serve
 from rig.ports import free_port, http_ok, wait_until
+from tests.support import server_workers
 
 RIG = str(Path(sys.executable).parent / "rig")
 
@@ -76,12 +76,6 @@ def test_rig_serve_refuses_an_unknown_server():
     assert "rig serve: error: the API server must be one of gunicorn, granian" in result.stderr
 
 
-def _workers(pid: int) -> list[psutil.Process]:
-    """Granian's workers, not multiprocessing's resource tracker that the launcher also starts."""
-    children = psutil.Process(pid).children()
-    return [p for p in children if "resource_tracker" not in " ".join(p.cmdline())]
-
-
 def test_rig_serve_granian_stops_cleanly_on_sigterm(json_redis):
     port = free_port()
     process = subprocess.Popen(
@@ -92,7 +86,7 @@ def test_rig_serve_granian_stops_cleanly_on_sigterm(json_redis):
     try:
         wait_until(lambda: http_ok(f"http://127.0.0.1:{port}/readyz"), 60, "rig serve",
                    alive=lambda: process.poll() is None)  # fmt: skip
-        workers = _workers(process.pid)
+        workers = server_workers(process.pid)
         assert len(workers) == 2
         metrics_dirs = {Path(p.environ()["PROMETHEUS_MULTIPROC_DIR"]) for p in workers}
         assert requests.post(f"http://127.0.0.1:{port}/api/v1/add_json", json={"a": 1}).ok
@@ -115,7 +109,7 @@ def test_a_dead_worker_is_replaced_and_its_live_files_are_removed(json_redis, tm
     api = serve.start(json_redis.url, server="granian", log_path=tmp_path / "granian.log",
                       settings=extra)  # fmt: skip
     try:
-        first = _workers(api.process.pid)
+        first = server_workers(api.process.pid)
         first_command_lines = [" ".join(p.cmdline()) for p in first]
         victim = first[0]
         # What prometheus-client leaves for a live-gauge of that worker: stale once it died.
@@ -125,13 +119,13 @@ def test_a_dead_worker_is_replaced_and_its_live_files_are_removed(json_redis, tm
         kept_file.write_bytes(b"")
         victim.kill()
         wait_until(lambda: not live_file.exists(), 30, "removal of the dead worker's live file")
-        wait_until(lambda: len(_workers(api.process.pid)) == 2, 30,
+        wait_until(lambda: len(server_workers(api.process.pid)) == 2, 30,
                    "a replacement worker")  # fmt: skip
         assert kept_file.exists(), "a dead worker's counts still belong to the totals"
         # The first workers were forked before Granian's IPC threads ran; a replacement is
         # spawned: a fork that copied a lock one of those threads held left a worker stuck.
         assert all("app.granian_conf" in line for line in first_command_lines)
-        (replacement,) = [p for p in _workers(api.process.pid) if p not in first]
+        (replacement,) = [p for p in server_workers(api.process.pid) if p not in first]
         assert "multiprocessing.spawn import spawn_main" in " ".join(replacement.cmdline())
         for _ in range(20):  # a new connection each time, so both workers answer
             answer = requests.get(f"{api.url}/readyz", headers={"Connection": "close"})
