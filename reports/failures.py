@@ -74,7 +74,7 @@ class CauseGroup:
 def _count(text: str | None) -> int:
     try:
         return int(float(text or 0))
-    except ValueError:
+    except (ValueError, OverflowError):  # not a number, or "inf" (Python reads it as a float)
         return 0
 
 
